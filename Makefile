@@ -1,0 +1,31 @@
+# Two entry points for a new user (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup demo test lint unit browser clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/caselog install
+	touch $@
+
+demo: setup
+	$(BIN)/caselog demo
+
+lint: setup
+	$(BIN)/ruff check agent fixtures tests
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+unit: setup
+	$(BIN)/pytest -m "not browser"
+
+clean:
+	rm -rf $(VENV) build *.egg-info

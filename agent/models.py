@@ -1,0 +1,226 @@
+"""The records the agent keeps: cases, messages, snapshots, events and flags.
+
+Pydantic models at the edges (scraped records, the store, exports). Every datetime is
+timezone-aware and stored as UTC ISO-8601.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _aware_utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("datetime must be timezone-aware")
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+
+class CaseStatus(StrEnum):
+    OPEN = "OPEN"
+    PENDING_AMAZON_ACTION = "PENDING_AMAZON_ACTION"
+    NEEDS_YOUR_ATTENTION = "NEEDS_YOUR_ATTENTION"
+    WORK_IN_PROGRESS = "WORK_IN_PROGRESS"
+    ANSWERED = "ANSWERED"
+    TRANSFERRED = "TRANSFERRED"
+    REOPENED = "REOPENED"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+
+    @property
+    def is_sellers_turn(self) -> bool:
+        return self is CaseStatus.NEEDS_YOUR_ATTENTION
+
+
+class Direction(StrEnum):
+    FROM_AMAZON = "from_amazon"
+    FROM_SELLER = "from_seller"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Message(Record):
+    """One entry of a case's contact history, body complete (after "See more")."""
+
+    message_id: str
+    case_id: str
+    direction: Direction
+    sender: str
+    sender_email: str = ""
+    sent_at: UtcDatetime
+    body: str
+    attachments: tuple[str, ...] = ()
+
+    @staticmethod
+    def stable_id(case_id: str, sender: str, sent_at: datetime, body: str) -> str:
+        """Id for a message whose source has none: a hash of what identifies it."""
+        raw = "\x1f".join([case_id, sender, sent_at.astimezone(UTC).isoformat(), body])
+        return "h" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+class Case(Record):
+    """A case as last read from the Case Log (list row plus detail page)."""
+
+    case_id: str = Field(pattern=r"^\d{8,14}$")
+    account: str
+    marketplace: str = ""
+    subject: str
+    status: CaseStatus
+    status_raw: str
+    created_at: UtcDatetime
+    last_updated_at: UtcDatetime | None = None
+    last_amazon_reply_at: UtcDatetime | None = None
+    primary_email: str = ""
+    cc: tuple[str, ...] = ()
+    message_count: int = 0
+    first_seen_at: UtcDatetime
+    last_seen_at: UtcDatetime
+
+
+class ListRow(Record):
+    """What one row of the case list says; enough to decide whether to read the detail."""
+
+    case_id: str
+    subject: str
+    status: CaseStatus
+    status_raw: str
+    created_at: UtcDatetime
+    last_amazon_reply_at: UtcDatetime | None = None
+    last_updated_at: UtcDatetime | None = None
+    message_count: int | None = None
+    marketplace: str = ""
+
+    def fingerprint(self) -> str:
+        parts = [
+            self.status_raw,
+            self.subject,
+            _iso(self.last_amazon_reply_at),
+            _iso(self.last_updated_at),
+            "" if self.message_count is None else str(self.message_count),
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
+
+
+def _iso(value: datetime | None) -> str:
+    return value.astimezone(UTC).isoformat() if value else ""
+
+
+class CaseState(Record):
+    """What a snapshot remembers of one case: enough for the diff to name what changed."""
+
+    status: CaseStatus
+    status_raw: str
+    subject: str
+    cc: tuple[str, ...] = ()
+    message_count: int = 0
+    fingerprint: str = ""
+
+
+class IncompleteReason(StrEnum):
+    LOGIN_NEEDED = "login_needed"
+    BLANK_PAGE = "blank_page"
+    HTTP_ERROR = "http_error"
+    SELECTOR_MISSING = "selector_missing"
+    COUNT_MISMATCH = "count_mismatch"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
+class SnapshotCounters(Record):
+    pages: int = 0
+    requests: int = 0
+    details_read: int = 0
+    rows_seen: int = 0
+    stated_count: int | None = None
+    seconds: float = 0.0
+
+
+class Snapshot(Record):
+    """What one sync saw, and whether it saw everything."""
+
+    snapshot_id: str
+    account: str
+    taken_at: UtcDatetime
+    profile: str
+    complete: bool
+    reason: IncompleteReason | None = None
+    detail: str = ""
+    cases: dict[str, CaseState] = Field(default_factory=dict)
+    counters: SnapshotCounters = Field(default_factory=SnapshotCounters)
+
+
+class EventKind(StrEnum):
+    CASE_NEW = "case_new"
+    STATUS_CHANGED = "status_changed"
+    MESSAGE_FROM_AMAZON = "message_from_amazon"
+    MESSAGE_FROM_SELLER = "message_from_seller"
+    SUBJECT_CHANGED = "subject_changed"
+    CC_CHANGED = "cc_changed"
+    CASE_MISSING = "case_missing"
+    CASE_GONE = "case_gone"
+    CASE_BACK = "case_back"
+
+
+class Event(Record):
+    """Something that changed between two complete snapshots (append-only)."""
+
+    event_id: str
+    account: str
+    case_id: str
+    kind: EventKind
+    before: Any = None
+    after: Any = None
+    detected_at: UtcDatetime
+    snapshot_id: str
+
+
+class FlagKind(StrEnum):
+    REPLY_DUE = "reply_due"
+    CLOSES_SOON = "closes_soon"
+    FOLLOW_UP = "follow_up"
+    ESCALATE = "escalate"
+    REOPEN_WINDOW = "reopen_window"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    URGENT = "urgent"
+
+
+class FlagState(StrEnum):
+    ACTIVE = "active"
+    SNOOZED = "snoozed"
+    DONE = "done"
+
+
+class Flag(Record):
+    """Something the seller should do about a case, and why, with dates."""
+
+    flag_id: str
+    account: str
+    case_id: str
+    kind: FlagKind
+    severity: Severity
+    due_at: UtcDatetime
+    reason: str
+    state: FlagState = FlagState.ACTIVE
+    snoozed_until: UtcDatetime | None = None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
