@@ -1,0 +1,179 @@
+"""The store, run against both TinyDB's MemoryStorage and the real atomic file storage."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from agent.errors import StoreCorrupt, StoreLocked
+from agent.models import (
+    Case,
+    CaseState,
+    CaseStatus,
+    Direction,
+    Event,
+    EventKind,
+    FlagState,
+    Message,
+    Snapshot,
+)
+from agent.store import FlagStateRecord, Store
+
+T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+
+
+def make_case(case_id: str, status: CaseStatus = CaseStatus.OPEN, subject: str = "Listing") -> Case:
+    return Case(
+        case_id=case_id,
+        account="acme",
+        subject=subject,
+        status=status,
+        status_raw=status.value.title(),
+        created_at=T0 - timedelta(days=3),
+        first_seen_at=T0,
+        last_seen_at=T0,
+    )
+
+
+def make_message(case_id: str, n: int, body: str = "hello") -> Message:
+    return Message(
+        message_id=f"m{case_id}-{n}",
+        case_id=case_id,
+        direction=Direction.FROM_AMAZON if n % 2 else Direction.FROM_SELLER,
+        sender="Amazon" if n % 2 else "You",
+        sent_at=T0 + timedelta(minutes=n),
+        body=body,
+    )
+
+
+@pytest.fixture(params=["memory", "file"])
+def store_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
+    return None if request.param == "memory" else tmp_path / "acme.json"
+
+
+@pytest.fixture
+def store(store_path: Path | None) -> Iterator[Store]:
+    with Store.open(store_path) as st:
+        yield st
+
+
+def reopen(store: Store) -> Store:
+    """Commit, close and open again (memory stores are returned as they are)."""
+    store.commit()
+    if store.path is None:
+        return store
+    store.close()
+    return Store.open(store.path)
+
+
+def test_cases_round_trip_and_replace(store: Store) -> None:
+    store.put_cases([make_case("12345678901"), make_case("1234567890")])
+    store.put_cases([make_case("12345678901", CaseStatus.ANSWERED)])
+    st = reopen(store)
+    assert [c.case_id for c in st.cases()] == ["1234567890", "12345678901"]
+    case = st.case("12345678901")
+    assert case is not None and case.status is CaseStatus.ANSWERED
+    assert st.case("99999999999") is None
+    st.close()
+
+
+def test_messages_new_only_once_and_replaced_when_changed(store: Store) -> None:
+    first = store.put_messages([make_message("12345678901", 1), make_message("12345678901", 2)])
+    assert len(first) == 2
+    again = store.put_messages([make_message("12345678901", 1, body="hello, now complete")])
+    assert again == []
+    st = reopen(store)
+    bodies = [m.body for m in st.messages("12345678901")]
+    assert bodies == ["hello, now complete", "hello"]
+    st.close()
+
+
+def test_events_are_idempotent(store: Store) -> None:
+    ev = Event(
+        event_id="e1",
+        account="acme",
+        case_id="12345678901",
+        kind=EventKind.STATUS_CHANGED,
+        before="OPEN",
+        after="ANSWERED",
+        detected_at=T0,
+        snapshot_id="s1",
+    )
+    assert store.add_events([ev, ev]) == [ev]
+    assert store.add_events([ev]) == []
+    st = reopen(store)
+    assert st.events() == [ev]
+    st.close()
+
+
+def test_only_latest_complete_snapshot_keeps_case_states(store: Store) -> None:
+    states = {"12345678901": CaseState(status=CaseStatus.OPEN, status_raw="Open", subject="x")}
+    for i, complete in enumerate([True, True, False]):
+        store.add_snapshot(
+            Snapshot(
+                snapshot_id=f"s{i}",
+                account="acme",
+                taken_at=T0 + timedelta(hours=i),
+                profile="classic-en-US",
+                complete=complete,
+                cases=states,
+            )
+        )
+    st = reopen(store)
+    last = st.last_complete_snapshot()
+    assert last is not None and last.snapshot_id == "s1" and last.cases == states
+    assert [s.snapshot_id for s in st.snapshots() if s.cases] == ["s1", "s2"]
+    st.close()
+
+
+def test_flag_states_upsert(store: Store) -> None:
+    rec = FlagStateRecord(flag_id="f1", state=FlagState.SNOOZED, snoozed_until=T0, updated_at=T0)
+    store.set_flag_states([rec])
+    store.set_flag_states([rec.model_copy(update={"state": FlagState.DONE})])
+    assert store.flag_states()["f1"].state is FlagState.DONE
+
+
+def test_file_is_private_and_untouched_until_commit(tmp_path: Path) -> None:
+    path = tmp_path / "acme.json"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        assert not path.exists()
+        st.commit()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with Store.open(path) as st:
+        st.put_cases([make_case("22345678901")])  # never committed
+    with Store.open(path, readonly=True) as st:
+        assert [c.case_id for c in st.cases()] == ["12345678901"]
+
+
+def test_corrupt_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "acme.json"
+    path.write_bytes(b'{"cases": {"1": ')
+    with pytest.raises(StoreCorrupt, match="not valid JSON"):
+        Store.open(path)
+    assert path.read_bytes() == b'{"cases": {"1": '
+
+
+def test_second_writer_waits_then_fails(tmp_path: Path) -> None:
+    path = tmp_path / "acme.json"
+    with Store.open(path):
+        result: list[BaseException] = []
+
+        def second() -> None:
+            try:
+                Store.open(path, lock_timeout=0.2).close()
+            except BaseException as exc:
+                result.append(exc)
+
+        t = threading.Thread(target=second)
+        t.start()
+        t.join()
+    assert len(result) == 1 and isinstance(result[0], StoreLocked)
+    assert "another caselog process" in str(result[0])
+    Store.open(path, lock_timeout=0.2).close()  # free again once the first closed
