@@ -7,6 +7,7 @@ timezone-aware and stored as UTC ISO-8601.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -21,6 +22,8 @@ def _aware_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
+
+_WHITESPACE = re.compile(r"\s+")
 
 
 class CaseStatus(StrEnum):
@@ -70,6 +73,13 @@ class Message(Record):
         """Id for a message whose source has none: a hash of what identifies it."""
         raw = "\x1f".join([case_id, sender, sent_at.astimezone(UTC).isoformat(), body])
         return "h" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+    def excerpt(self, limit: int = 200) -> str:
+        """The body's first ``limit`` characters, whitespace collapsed, "…" if cut."""
+        text = _WHITESPACE.sub(" ", self.body).strip()
+        if len(text) <= limit:
+            return text
+        return text[: limit - 1].rstrip() + "…"
 
 
 class Case(Record):
@@ -220,6 +230,7 @@ class Flag(Record):
     reason: str
     state: FlagState = FlagState.ACTIVE
     snoozed_until: UtcDatetime | None = None
+    step: int | None = None  # the follow-up ladder's rung (follow_up flags only)
 
 
 def utcnow() -> datetime:
