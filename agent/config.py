@@ -23,13 +23,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Marketplace(Strict):
+    """One marketplace of an account; each is read with its own selector map."""
+
+    id: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    selector_map: str | None = None
+
+
 class Account(Strict):
-    """One Seller Central login (one merchant), read with one selector map."""
+    """One Seller Central login (one merchant); each marketplace has one selector map."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     base_url: str = Field(pattern=r"^https?://[^/\s]+/?$")
-    marketplaces: list[str] = Field(default_factory=list)
+    merchant_id: str | None = None
+    marketplaces: list[Marketplace] = Field(default_factory=list)
     selector_map: str = "classic-en-US"
+    allowed_hosts: list[str] = Field(default_factory=list)
+    request_timeout_seconds: float = Field(default=45, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=10)
     timezone: str = "America/Los_Angeles"
     email: str = ""
     password_env: str | None = None

@@ -1,0 +1,58 @@
+"""Credentials by reference: environment variables or a keyring entry, never the config file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from agent.config import Account
+from agent.errors import AuthRequired, ConfigError
+
+
+@dataclass(frozen=True)
+class Credentials:
+    email: str
+    password: str | None
+    totp_secret: str | None
+
+    def __repr__(self) -> str:  # never print secrets, even by accident
+        return f"Credentials(email={self.email!r}, password=***, totp_secret=***)"
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.email and self.password)
+
+
+def _from_env(name: str | None, what: str, account: Account) -> str | None:
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise AuthRequired(
+            f"account {account.name}: the environment variable {name} (its {what}) is not set; "
+            f"export it, or run `caselog login --account {account.name} --headed`"
+        )
+    return value
+
+
+def _from_keyring(account: Account, key: str) -> str | None:
+    if not account.keyring_service:
+        return None
+    try:
+        import keyring  # optional dependency
+    except ImportError:
+        raise ConfigError(
+            f"account {account.name} names keyring_service but the keyring package is not "
+            "installed; `pip install keyring`, or use password_env/totp_env instead"
+        ) from None
+    value: str | None = keyring.get_password(account.keyring_service, f"{account.email}:{key}")
+    return value
+
+
+def resolve(account: Account) -> Credentials:
+    """Look up the account's credentials (may be incomplete: then a person must log in)."""
+    password = _from_env(account.password_env, "password", account) or _from_keyring(
+        account, "password"
+    )
+    totp = _from_env(account.totp_env, "TOTP secret", account) or _from_keyring(account, "totp")
+    return Credentials(email=account.email, password=password, totp_secret=totp)

@@ -1,0 +1,59 @@
+"""Parse the Case Log's dates in each marketplace's format into aware UTC datetimes.
+
+US ``Nov 21, 2026 4:35 PM PST``, UK ``21 Nov 2026 16:35 GMT``, CN ``2026/11/21 16:35``.
+The trailing zone abbreviation (if any) is checked against the marketplace's time zone and
+settles the ambiguous hour when clocks go back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+_ABBR = re.compile(r"\s+([A-Z]{2,5}|UTC|GMT[+-]\d{1,2})$")
+_SPACES = re.compile(r"\s+")
+
+
+class DateParseError(ValueError):
+    """A date string matched none of the map's formats."""
+
+
+def parse_site_datetime(text: str, formats: Sequence[str], zone: str) -> datetime:
+    """Parse ``text`` with the first matching ``strptime`` format, in ``zone``; return UTC."""
+    cleaned = _SPACES.sub(" ", text.replace("\u202f", " ").replace("\xa0", " ")).strip()
+    abbr = None
+    match = _ABBR.search(cleaned)
+    if match:
+        abbr = match.group(1)
+        cleaned = cleaned[: match.start()]
+    tz = ZoneInfo(zone)
+    for fmt in formats:
+        try:
+            naive = datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        return _localize(naive, tz, abbr).astimezone(UTC)
+    raise DateParseError(f"date {text!r} matches none of the formats {list(formats)}")
+
+
+def _localize(naive: datetime, tz: ZoneInfo, abbr: str | None) -> datetime:
+    if abbr in ("UTC", "GMT") and naive.replace(tzinfo=tz).tzname() not in ("GMT", "UTC"):
+        return naive.replace(tzinfo=UTC)
+    for fold in (0, 1):
+        candidate = naive.replace(tzinfo=tz, fold=fold)
+        if abbr is None or candidate.tzname() == abbr:
+            return candidate
+    # The abbreviation names the other side of a DST change: trust the abbreviation.
+    other = naive.replace(tzinfo=tz, fold=0)
+    offset = other.utcoffset() or timedelta(0)
+    shift = timedelta(hours=1) if abbr and abbr.endswith("ST") else -timedelta(hours=1)
+    return (naive - offset + shift).replace(tzinfo=UTC) if abbr else other
+
+
+def from_epoch(value: float | int | None, millis: bool = False) -> datetime | None:
+    """An epoch timestamp from the JSON API (seconds, or milliseconds) as aware UTC."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1000 if millis else value, UTC)
