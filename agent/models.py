@@ -99,6 +99,7 @@ class Case(Record):
     message_count: int = 0
     first_seen_at: UtcDatetime
     last_seen_at: UtcDatetime
+    fingerprint: str = ""  # of the list row it was last read from; a change means re-read
 
 
 class ListRow(Record):
