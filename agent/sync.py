@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.config import Account, Marketplace, Settings
+from agent.diff import absences, diff_snapshots
 from agent.errors import AuthRequired, ExitCode
 from agent.fetcher import Fetcher, ReadError
 from agent.home import home_dir, private_dir, write_private
@@ -239,6 +240,8 @@ class AccountSync:
             ),
         )
         result = SyncResult(self.account.name, snapshot, new_messages=len(new_messages))
+        if snapshot.complete:
+            result.events = self._record_events(store, snapshot, new_messages, readers, now)
         failed = next(
             (r.fetcher.failed_page for r in readers.values() if r.fetcher.failed_page), None
         )
@@ -249,6 +252,46 @@ class AccountSync:
         if auth_error is not None:
             raise auth_error
         return result
+
+    def _record_events(
+        self,
+        store: Store,
+        snapshot: Snapshot,
+        new_messages: list[Message],
+        readers: dict[str, Reader],
+        now: datetime,
+    ) -> list[Event]:
+        """Diff against the previous complete snapshot; store the events (append-only).
+
+        A case missing since an earlier sync and still absent is searched by its ID; only
+        when the search finds nothing is it ``case_gone``.
+        """
+        prev = store.last_complete_snapshot()
+        away = absences(store.events())
+        gone_confirmed: set[str] = set()
+        by_marketplace: dict[str, list[str]] = {}
+        for cid in away.to_search(snapshot):
+            stored = store.case(cid)
+            by_marketplace.setdefault(stored.marketplace if stored else "", []).append(cid)
+        for marketplace, ids in by_marketplace.items():
+            reader = readers.get(marketplace) or next(iter(readers.values()), None)
+            if reader is None:
+                continue
+            try:
+                gone_confirmed |= set(ids) - reader.search_ids(ids)
+            except (ReadError, AuthRequired):
+                continue  # not confirmed: the case stays "missing", nothing is claimed
+        events = diff_snapshots(
+            prev,
+            snapshot,
+            new_messages,
+            gone_confirmed=gone_confirmed,
+            previously_missing=away.missing,
+            previously_gone=away.gone,
+            last_known=away.last_known,
+            now=now,
+        )
+        return store.add_events(events)
 
     def _save_failed_page(
         self, snapshot: Snapshot, failed: tuple[str, str] | None, ctx: AccountContext
