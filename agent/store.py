@@ -141,6 +141,9 @@ class Store:
                     f"{lock_timeout:g} s; wait for it (or stop it) and run again"
                 ) from None
         try:
+            if lock is not None:
+                for stale in path.parent.glob(f".{path.name}.*.tmp"):
+                    stale.unlink(missing_ok=True)  # left by a writer killed mid-flush
             db = TinyDB(path, storage=AtomicJSONStorage)
             return cls(db, db.storage, lock, path)
         except BaseException:
