@@ -33,6 +33,7 @@ class Request:
     method: str = "GET"
     body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    html: str | None = None  # a saved page to extract from instead of fetching (offline tests)
 
     def to_js(self, origin: str) -> dict[str, Any]:
         return {
@@ -42,6 +43,7 @@ class Request:
             "method": self.method,
             "body": self.body,
             "headers": self.headers,
+            "html": self.html,
         }
 
 

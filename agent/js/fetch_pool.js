@@ -60,6 +60,11 @@ async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), timeoutMs);
     try {
+      if (req.html !== undefined && req.html !== null) {
+        // A saved page (offline selector tests): extract without fetching anything.
+        const doc = new DOMParser().parseFromString(req.html, "text/html");
+        return { key: req.key, status: 200, url: req.url, data: req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec) };
+      }
       const init = { method: req.method || "GET", credentials: "same-origin", signal: ctrl.signal, headers: req.headers || {} };
       if (req.body !== undefined && req.body !== null) init.body = req.body;
       const res = await fetch(req.url, init);
