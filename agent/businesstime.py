@@ -1,0 +1,107 @@
+"""Business time in an account's own calendar: time zone, working days and working hours.
+
+A business day is the span of the account's working hours on one of its working days, so
+"2 business days" from Friday 16:00 (hours 9-17) is 16 working hours later: Tuesday 16:00.
+Fractions work the same way (half a business day = 4 working hours with 9-17).
+
+Pure: every function takes the instants it works on and never reads the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from agent.config import Account
+
+__all__ = ["BusinessCalendar", "add_business_days", "format_day", "format_moment"]
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """When an account works: ``days`` (Monday = 0) from ``opens`` to ``closes`` o'clock."""
+
+    zone: ZoneInfo
+    days: frozenset[int]
+    opens: int
+    closes: int
+
+    def __post_init__(self) -> None:
+        if not self.days or not self.days <= frozenset(range(7)):
+            raise ValueError(f"business days must be weekday numbers 0-6, got {sorted(self.days)}")
+        if not 0 <= self.opens < self.closes <= 24:
+            raise ValueError(
+                f"business hours must be 0 <= open < close <= 24, got {self.opens}-{self.closes}"
+            )
+
+    @classmethod
+    def of(cls, account: Account) -> BusinessCalendar:
+        opens, closes = account.business_hours
+        return cls(ZoneInfo(account.timezone), frozenset(account.business_days), opens, closes)
+
+    @property
+    def day_length(self) -> timedelta:
+        return timedelta(hours=self.closes - self.opens)
+
+    def local(self, instant: datetime) -> datetime:
+        return _aware(instant).astimezone(self.zone)
+
+    def windows_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working windows (UTC start, UTC end) from ``start`` on, the first one clipped."""
+        start = _aware(start).astimezone(UTC)
+        day = self.local(start).date()
+        while True:
+            if day.weekday() in self.days:
+                opens, closes = self._window(day)
+                if closes > start:
+                    yield max(opens, start), closes
+            day += timedelta(days=1)
+
+    def _window(self, day: date) -> tuple[datetime, datetime]:
+        opens = datetime.combine(day, time(self.opens), tzinfo=self.zone)
+        if self.closes == 24:
+            closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+        else:
+            closes = datetime.combine(day, time(self.closes), tzinfo=self.zone)
+        return opens.astimezone(UTC), closes.astimezone(UTC)
+
+
+def add_business_days(start: datetime, days: float, calendar: BusinessCalendar) -> datetime:
+    """The instant ``days`` business days of working time after ``start`` (UTC).
+
+    Time outside working hours does not count; a start outside them counts from the next
+    opening. Zero days is ``start`` itself.
+    """
+    if days < 0:
+        raise ValueError(f"cannot add a negative number of business days ({days})")
+    remaining = calendar.day_length * days
+    if remaining <= timedelta(0):
+        return _aware(start).astimezone(UTC)
+    for opens, closes in calendar.windows_from(start):
+        if remaining <= closes - opens:
+            return opens + remaining
+        remaining -= closes - opens
+    raise AssertionError("unreachable: windows_from never ends")  # pragma: no cover
+
+
+def format_day(instant: datetime, zone: ZoneInfo, *, year: bool = False) -> str:
+    """``18 Nov`` (or ``18 Nov 2026``) in ``zone``."""
+    local = _aware(instant).astimezone(zone)
+    text = f"{local.day} {_MONTHS[local.month - 1]}"
+    return f"{text} {local.year}" if year else text
+
+
+def format_moment(instant: datetime, zone: ZoneInfo, *, year: bool = False) -> str:
+    """``18 Nov 14:05`` (or with the year) in ``zone``."""
+    local = _aware(instant).astimezone(zone)
+    return f"{format_day(local, zone, year=year)} {local:%H:%M}"
+
+
+def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError(f"datetime {instant.isoformat()} must be timezone-aware")
+    return instant
