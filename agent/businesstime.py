@@ -10,13 +10,13 @@ Pure: every function takes the instants it works on and never reads the clock.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Account
 
-__all__ = ["BusinessCalendar", "add_business_days", "format_day", "format_moment"]
+__all__ = ["BusinessCalendar", "add_business_days", "format_day", "format_moment", "steps_until"]
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -29,6 +29,9 @@ class BusinessCalendar:
     days: frozenset[int]
     opens: int
     closes: int
+    _windows: dict[date, tuple[datetime, datetime]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         if not self.days or not self.days <= frozenset(range(7)):
@@ -62,12 +65,16 @@ class BusinessCalendar:
             day += timedelta(days=1)
 
     def _window(self, day: date) -> tuple[datetime, datetime]:
-        opens = datetime.combine(day, time(self.opens), tzinfo=self.zone)
-        if self.closes == 24:
-            closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
-        else:
-            closes = datetime.combine(day, time(self.closes), tzinfo=self.zone)
-        return opens.astimezone(UTC), closes.astimezone(UTC)
+        """The working window of ``day`` in UTC (remembered: every case walks the same days)."""
+        window = self._windows.get(day)
+        if window is None:
+            opens = datetime.combine(day, time(self.opens), tzinfo=self.zone)
+            if self.closes == 24:
+                closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone)
+            else:
+                closes = datetime.combine(day, time(self.closes), tzinfo=self.zone)
+            window = self._windows[day] = (opens.astimezone(UTC), closes.astimezone(UTC))
+        return window
 
 
 def add_business_days(start: datetime, days: float, calendar: BusinessCalendar) -> datetime:
@@ -86,6 +93,31 @@ def add_business_days(start: datetime, days: float, calendar: BusinessCalendar) 
             return opens + remaining
         remaining -= closes - opens
     raise AssertionError("unreachable: windows_from never ends")  # pragma: no cover
+
+
+def steps_until(
+    start: datetime, step_days: float, until: datetime, calendar: BusinessCalendar
+) -> tuple[int, datetime]:
+    """How many steps of ``step_days`` business days, one after another from ``start``, end
+    by ``until``; and where the last of them ends (``start`` if none does).
+
+    The same as calling :func:`add_business_days` repeatedly, in one walk over the days.
+    """
+    step = calendar.day_length * step_days
+    if step <= timedelta(0):
+        raise ValueError(f"a step must be a positive number of business days ({step_days})")
+    count, last, carried = 0, _aware(start).astimezone(UTC), timedelta(0)
+    for opens, closes in calendar.windows_from(start):
+        if opens > until:
+            break
+        cursor = opens
+        while cursor + (step - carried) <= closes:
+            cursor += step - carried
+            if cursor > until:
+                return count, last
+            count, last, carried = count + 1, cursor, timedelta(0)
+        carried += closes - cursor
+    return count, last
 
 
 def format_day(instant: datetime, zone: ZoneInfo, *, year: bool = False) -> str:

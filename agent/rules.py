@@ -56,7 +56,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from agent.businesstime import BusinessCalendar, add_business_days, format_day, format_moment
+from agent.businesstime import (
+    BusinessCalendar,
+    add_business_days,
+    format_day,
+    format_moment,
+    steps_until,
+)
 from agent.categories import category_label, match_category
 from agent.config import Account, RuleSettings
 from agent.models import (
@@ -315,16 +321,21 @@ def evaluate(
     ``messages`` maps case ID to its stored messages; ``events`` are the account's stored
     events (for status history); ``decisions`` maps flag ID to the seller's snooze or done.
     """
+    by_case: dict[str, list[Event]] = {}
+    for event in events:
+        by_case.setdefault(event.case_id, []).append(event)
+    calendar = BusinessCalendar.of(account)  # one for all cases: it remembers its days
     flags: list[Flag] = []
     for case in cases:
-        flags += evaluate_case(
+        flags += _case_flags(
             case,
             messages.get(case.case_id, ()),
-            events,
+            by_case.get(case.case_id, []),
             decisions,
-            rules=rules,
-            account=account,
-            now=now,
+            rules,
+            account.name,
+            calendar,
+            now,
         )
     return flags
 
@@ -340,17 +351,31 @@ def evaluate_case(
     now: datetime,
 ) -> list[Flag]:
     """The flags of one case (see :func:`evaluate`)."""
+    calendar = BusinessCalendar.of(account)
+    return _case_flags(case, messages, events, decisions, rules, account.name, calendar, now)
+
+
+def _case_flags(
+    case: Case,
+    messages: Sequence[Message],
+    events: Sequence[Event],
+    decisions: Mapping[str, FlagDecision],
+    rules: RuleSettings,
+    account: str,
+    calendar: BusinessCalendar,
+    now: datetime,
+) -> list[Flag]:
     if now.tzinfo is None:
         raise ValueError("now must be a timezone-aware datetime")
-    if case.account != account.name:
-        raise ValueError(f"case {case.case_id} belongs to {case.account!r}, not {account.name!r}")
+    if case.account != account:
+        raise ValueError(f"case {case.case_id} belongs to {case.account!r}, not {account!r}")
     ctx = _Context(
         case=case,
         clock=whose_turn(case, messages, events),
         messages=tuple(messages),
         th=thresholds_for(case.subject, rules),
         rules=rules,
-        cal=BusinessCalendar.of(account),
+        cal=calendar,
         decisions=decisions,
         now=now,
     )
@@ -516,9 +541,9 @@ def _ladder(ctx: _Context) -> _Ladder:
     due = ctx.add_business_days(last.sent_at if last else clock.since, interval)
     if wait_until is not None and (due < wait_until or (last is not None and last.escalation)):
         due = wait_until  # nothing before the wait after an escalation is over
-    step = len(clock.follow_ups) + 1
-    while (following := ctx.add_business_days(due, interval)) <= ctx.now:
-        due, step = following, step + 1  # the seller let a step pass: the next one is due
+    # Steps the seller let pass: the latest one that is due is the current step.
+    passed, due = steps_until(due, interval, ctx.now, ctx.cal)
+    step = len(clock.follow_ups) + 1 + passed
     follow_ups = tuple(t for t in clock.follow_ups if escalated_at is None or t > escalated_at)
     escalate_at, why = _escalation_due(ctx, follow_ups, wait_until)
     return _Ladder(

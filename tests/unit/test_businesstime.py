@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.businesstime import BusinessCalendar, add_business_days, format_day, format_moment
+from agent.businesstime import (
+    BusinessCalendar,
+    add_business_days,
+    format_day,
+    format_moment,
+    steps_until,
+)
 from agent.config import Account
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -147,3 +153,33 @@ def test_format_in_the_account_zone(
     instant = datetime(2026, 11, 19, 3, 5, tzinfo=UTC)
     assert format_day(instant, zone, year=year) == expected_day
     assert format_moment(instant, zone, year=year) == expected_moment
+
+
+@pytest.mark.parametrize(
+    ("calendar", "start", "step"),
+    [
+        pytest.param(NINE_TO_FIVE, at(LA, 11, 16, 10), 2, id="two-days"),
+        pytest.param(NINE_TO_FIVE, at(LA, 11, 20, 16), 1, id="half-steps-from-friday"),
+        pytest.param(NINE_TO_FIVE, at(LA, 11, 21, 3), 0.5, id="from-a-weekend-half-days"),
+        pytest.param(NINE_TO_FIVE, at(LA, 11, 16, 9), 1, id="steps-ending-at-closing-time"),
+        pytest.param(
+            BusinessCalendar(LONDON, WEEKDAYS, 9, 17), at(LONDON, 10, 20, 12), 2, id="dst"
+        ),
+        pytest.param(
+            BusinessCalendar(LA, frozenset(range(7)), 0, 24), at(LA, 11, 1, 5), 3, id="24h"
+        ),
+    ],
+)
+def test_steps_until_matches_repeated_additions(
+    calendar: BusinessCalendar, start: datetime, step: float
+) -> None:
+    for until in (start, *(start + timedelta(hours=h) for h in range(1, 24 * 40, 7))):
+        count, last = 0, start
+        while (following := add_business_days(last, step, calendar)) <= until:
+            count, last = count + 1, following
+        assert steps_until(start, step, until, calendar) == (count, last), until
+
+
+def test_steps_until_refuses_a_step_of_nothing() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        steps_until(at(LA, 11, 16, 10), 0, at(LA, 11, 30, 10), NINE_TO_FIVE)
