@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from caselog_mock import AdminClient, MockServer, SellerClient
-
-OUTDOOR, KITCHEN = "A2DEMOOUTDOOR", "A3DEMOKITCHEN"
-US, UK, CN = "ATVPDKIKX0DER", "A1F83G8C2ARO7P", "AAHKV2X7AFYLW"
 
 
 @pytest.fixture(scope="session")
@@ -38,24 +34,3 @@ def seller(mock_server: MockServer, admin: AdminClient) -> SellerClient:
     login = mock_server.login
     client.sign_in(login["email"], login["password"], login["totp_secret"])
     return client
-
-
-def select_path(path: str, merchant: str, marketplace: str) -> str:
-    sep = "&" if "?" in path else "?"
-    return f"{path}{sep}mons_sel_dir_mcid={merchant}&mons_sel_mkid={marketplace}"
-
-
-def search_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "page": 0,
-        "searchPageSize": 50,
-        "sortBy": "CreationDate",
-        "sortByOrder": "DESC",
-        "getCountOnly": False,
-        "caseFilters": {"caseOwner": "MerchantCases"},
-    }
-    filters = overrides.pop("filters", None)
-    if filters:
-        body["caseFilters"].update(filters)
-    body.update(overrides)
-    return body

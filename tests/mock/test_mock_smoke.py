@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from caselog_mock import AdminClient, MockServer, SellerClient
-
-from .conftest import KITCHEN, US, search_body, select_path
+from mocksite import KITCHEN, US, search_body, select_path
 
 
 def test_lists_and_ground_truth_agree(
