@@ -3,7 +3,7 @@
 async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
   const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
   const pick = (root, f) => {
-    const els = f.all ? [...root.querySelectorAll(f.selector)] : [root.querySelector(f.selector)].filter(Boolean);
+    const els = f.selector === ":self" ? [root] : f.all ? [...root.querySelectorAll(f.selector)] : [root.querySelector(f.selector)].filter(Boolean);
     const value = (el) => (f.attr ? el.getAttribute(f.attr) || "" : el.textContent || "");
     if (!els.length) return f.all ? [] : null;
     return f.all ? els.map(value) : value(els[0]);

@@ -69,7 +69,8 @@ finally:
 @pytest.mark.slow
 def test_installed_cli_runs_outside_checkout(installed: Path, tmp_path: Path) -> None:
     out = run_installed(
-        installed, "import sys; sys.argv=['caselog','--help']; from agent.cli import main; main()",
+        installed,
+        "import sys; sys.argv=['caselog','--help']; from agent.cli import main; main()",
         tmp_path,
     )
     assert "mock-site" in out and "sync" in out

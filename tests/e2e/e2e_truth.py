@@ -1,0 +1,92 @@
+"""Compare what the agent stored with what the mock site holds (its ground-truth dump)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agent.store import Store
+
+MERCHANT_ACCOUNT = {"A2DEMOOUTDOOR": "demo-outdoor", "A3DEMOKITCHEN": "demo-kitchen"}
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else value.isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def site_view(truth: dict[str, Any], merchant: str) -> dict[str, dict[str, Any]]:
+    out = {}
+    for c in truth["cases"]:
+        if c["merchant_id"] != merchant:
+            continue
+        out[c["case_id"]] = {
+            "marketplace": c["marketplace_id"],
+            "subject": c["subject"],
+            "status": c["status"],
+            "created_at": _iso(c["created_at"]),
+            "last_updated_at": _iso(c["last_updated_at"]),
+            "last_amazon_reply_at": _iso(c["last_amazon_reply_at"]),
+            "primary_email": c["primary_email"],
+            "cc": sorted(c["cc"]),
+            "messages": [
+                (
+                    m["message_id"],
+                    m["direction"],
+                    m["sender_email"],
+                    _iso(m["sent_at"]),
+                    m["body"],
+                    tuple(m["attachments"]),
+                )
+                for m in sorted(c["messages"], key=lambda m: (m["sent_at"], m["message_id"]))
+            ],
+        }
+    return out
+
+
+def store_view(home: Path, account: str) -> dict[str, dict[str, Any]]:
+    with Store.open(home / "data" / f"{account}.json", readonly=True) as store:
+        messages: dict[str, list[Any]] = {}
+        for m in store.messages():
+            messages.setdefault(m.case_id, []).append(
+                (
+                    m.message_id,
+                    m.direction.value,
+                    m.sender_email,
+                    _iso(m.sent_at),
+                    m.body,
+                    tuple(m.attachments),
+                )
+            )
+        return {
+            c.case_id: {
+                "marketplace": c.marketplace,
+                "subject": c.subject,
+                "status": c.status.value,
+                "created_at": _iso(c.created_at),
+                "last_updated_at": _iso(c.last_updated_at),
+                "last_amazon_reply_at": _iso(c.last_amazon_reply_at),
+                "primary_email": c.primary_email,
+                "cc": sorted(c.cc),
+                "messages": sorted(messages.get(c.case_id, []), key=lambda m: (m[3], m[0])),
+            }
+            for c in store.cases()
+        }
+
+
+def differences(site: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+    """Human-readable differences (empty when the store equals the site)."""
+    out = []
+    for cid in sorted(site.keys() - stored.keys()):
+        out.append(f"{cid}: on the site, not stored")
+    for cid in sorted(stored.keys() - site.keys()):
+        out.append(f"{cid}: stored, not on the site")
+    for cid in sorted(site.keys() & stored.keys()):
+        for key, value in site[cid].items():
+            if stored[cid][key] != value:
+                out.append(
+                    f"{cid}.{key}: site {str(value)[:200]!r} != stored {str(stored[cid][key])[:200]!r}"
+                )
+    return out

@@ -1,0 +1,52 @@
+"""`caselog sync` against the mock: the store equals the site's ground truth, for each of the
+four selector maps (classic en-US and en-GB, modern en-US and zh-CN), read as a user would."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from e2e_truth import MERCHANT_ACCOUNT, differences, site_view, store_view
+
+from agent.store import Store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_sync_equals_ground_truth_for_every_map(cli, site) -> None:  # type: ignore[no-untyped-def]
+    result = cli("sync", "--all", "--json")
+    assert result.returncode == 0, result.stderr + result.stdout
+    summaries = json.loads(result.stdout)
+    assert all(s["complete"] for s in summaries), summaries
+    truth = site.admin.ground_truth()
+    for merchant, account in MERCHANT_ACCOUNT.items():
+        expected = site_view(truth, merchant)
+        assert expected, f"the demo scenario has no cases for {merchant}"
+        assert differences(expected, store_view(cli.home, account)) == []
+    profiles = set()
+    for account in MERCHANT_ACCOUNT.values():
+        with Store.open(cli.home / "data" / f"{account}.json", readonly=True) as store:
+            snap = store.last_complete_snapshot()
+            assert snap is not None
+            profiles.update(snap.profile.split("+"))
+    assert profiles == {"classic-en-US", "classic-en-GB", "modern-en-US", "modern-zh-CN"}
+    # every long message came through whole (See more expanded)
+    assert any(
+        len(m[4]) > 1000
+        for a in MERCHANT_ACCOUNT.values()
+        for c in store_view(cli.home, a).values()
+        for m in c["messages"]
+    )
+
+
+def test_second_sync_reads_only_what_changed(cli, site) -> None:  # type: ignore[no-untyped-def]
+    first = json.loads(cli("sync", "--account", "demo-outdoor", "--json").stdout)
+    second = json.loads(cli("sync", "--account", "demo-outdoor", "--json").stdout)
+    assert first["details_read"] == first["cases_seen"] > 0
+    assert second["complete"] and second["details_read"] == 0
+    assert second["requests"] == second["pages"]
+    site.admin.advance(days=2)
+    third = json.loads(cli("sync", "--account", "demo-outdoor", "--json").stdout)
+    truth = site_view(site.admin.ground_truth(), "A2DEMOOUTDOOR")
+    assert differences(truth, store_view(cli.home, "demo-outdoor")) == []
+    assert 0 < third["details_read"] < third["cases_seen"]
