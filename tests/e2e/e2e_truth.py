@@ -87,6 +87,7 @@ def differences(site: dict[str, Any], stored: dict[str, Any]) -> list[str]:
         for key, value in site[cid].items():
             if stored[cid][key] != value:
                 out.append(
-                    f"{cid}.{key}: site {str(value)[:200]!r} != stored {str(stored[cid][key])[:200]!r}"
+                    f"{cid}.{key}: site {str(value)[:200]!r} "
+                    f"!= stored {str(stored[cid][key])[:200]!r}"
                 )
     return out
