@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from caselog_mock import AdminClient, MockServer, SellerClient
+from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +35,29 @@ def seller(mock_server: MockServer, admin: AdminClient) -> SellerClient:
     login = mock_server.login
     client.sign_in(login["email"], login["password"], login["totp_secret"])
     return client
+
+
+@pytest.fixture
+def seller_page(browser: Browser, mock_server: MockServer, seller: SellerClient) -> Iterator[Page]:
+    """A Chromium page already signed in (cookies of an HTTP sign-in), base_url = the mock."""
+    context = browser.new_context(base_url=mock_server.url, accept_downloads=True)
+    context.add_cookies(
+        [{"name": c.name, "value": c.value, "url": mock_server.url} for c in seller.cookies]
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.dialogs = dialogs  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def fresh_page(browser: Browser, mock_server: MockServer, admin: AdminClient) -> Iterator[Page]:
+    """A Chromium page with no cookies at all (for the sign-in tests)."""
+    context = browser.new_context(base_url=mock_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()

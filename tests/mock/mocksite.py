@@ -27,3 +27,23 @@ def search_body(**overrides: Any) -> dict[str, Any]:
         body["caseFilters"].update(filters)
     body.update(overrides)
     return body
+
+
+API = "/hill/hillservice/mons-api"
+CLASSIC_LOBBY = "/gp/case-dashboard/lobby.html"
+MODERN_LOBBY = "/cu/case-lobby"
+
+
+def by_subject(truth: dict[str, Any], text: str) -> dict[str, Any]:
+    """The one case of the ground truth whose subject contains ``text``."""
+    found = [c for c in truth["cases"] if text in c["subject"]]
+    assert len(found) == 1, f"{len(found)} cases match {text!r}"
+    return found[0]
+
+
+def in_marketplace(truth: dict[str, Any], merchant: str, marketplace: str) -> list[dict[str, Any]]:
+    return [
+        c
+        for c in truth["cases"]
+        if c["merchant_id"] == merchant and c["marketplace_id"] == marketplace
+    ]
