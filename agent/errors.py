@@ -47,6 +47,18 @@ class SiteUnavailable(CaselogError):
     exit_code = ExitCode.INCOMPLETE
 
 
+class ReadError(SiteUnavailable):
+    """A read that could not be completed; the sync stores it as an incomplete snapshot.
+
+    ``reason`` is an :class:`agent.models.IncompleteReason` value.
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
 class StoreLocked(CaselogError):
     """Another caselog process holds the account's database."""
 
@@ -57,5 +69,11 @@ class StoreCorrupt(CaselogError):
 
 class NotFound(CaselogError):
     """A case, account or flag named on the command line does not exist."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ArchiveError(CaselogError):
+    """An archive file cannot be read or written (bad JSON, wrong schema version, bad format)."""
 
     exit_code = ExitCode.USAGE

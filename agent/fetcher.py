@@ -13,11 +13,10 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
-from agent.errors import AuthRequired
+from agent.errors import AuthRequired, ReadError
 from agent.models import IncompleteReason
+from agent.retry import backoff
 from agent.session import AccountContext, PageKind, classify_url
-
-MAX_RETRY_AFTER = 60.0
 
 
 @cache
@@ -45,15 +44,6 @@ class Request:
             "headers": self.headers,
             "html": self.html,
         }
-
-
-class ReadError(Exception):
-    """A read that cannot be completed; becomes an incomplete snapshot with this reason."""
-
-    def __init__(self, reason: IncompleteReason, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass
@@ -157,12 +147,7 @@ class Fetcher:
         return done
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(MAX_RETRY_AFTER, max(0.0, float(retry_after)))
-            except ValueError:
-                pass
-        return min(8.0, 0.25 * (2**attempt))
+        return backoff(attempt, retry_after)
 
     def _recover_auth(self) -> None:
         if self._relogged:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -22,8 +23,10 @@ from playwright.sync_api import Error as PlaywrightError
 from agent.browser import launch_options
 from agent.config import Account
 from agent.credentials import Credentials, resolve
-from agent.errors import AuthRequired, SiteUnavailable
+from agent.errors import AuthRequired, ReadError
 from agent.home import home_dir, private_dir, write_private
+from agent.models import IncompleteReason
+from agent.retry import backoff
 
 BLOCKED_TYPES = frozenset({"image", "font", "media"})
 CAPTCHA_TEXT = "Enter the characters you see below"
@@ -121,6 +124,7 @@ class AccountContext:
         self.context.route("**/*", self._route)
         self.page: Page = self.context.new_page()
         self.blocked = 0
+        self.navigations = 0
 
     def _route(self, route: Route) -> None:
         request = route.request
@@ -139,17 +143,28 @@ class AccountContext:
         write_private(self.state_file, json.dumps(state).encode())
 
     def goto(self, path: str) -> PageKind:
-        """Open ``path`` on the account's site; return what kind of page it landed on."""
-        try:
-            response = self.page.goto(self.url(path), wait_until="domcontentloaded")
-        except PlaywrightError as exc:
-            raise SiteUnavailable(
-                f"{self.url(path)} could not be loaded ({_first_line(exc)}); check the "
-                "account's base_url and your connection, then sync again"
-            ) from None
-        if response is not None and response.status >= 500:
-            raise SiteUnavailable(f"{self.url(path)} answered HTTP {response.status}")
-        return classify(self.page)
+        """Open ``path`` on the account's site, retrying 429/5xx and timeouts with backoff;
+        return what kind of page it landed on."""
+        url = self.url(path)
+        for attempt in range(self.account.max_retries + 1):
+            self.navigations += 1
+            try:
+                response = self.page.goto(url, wait_until="domcontentloaded")
+            except PlaywrightError as exc:
+                problem = _first_line(exc)
+                retry_after = None
+            else:
+                status = response.status if response is not None else 200
+                if status != 429 and status < 500:
+                    return classify(self.page)
+                problem = f"HTTP {status}"
+                retry_after = response.headers.get("retry-after") if response else None
+            if attempt < self.account.max_retries:
+                time.sleep(backoff(attempt, retry_after))
+        raise ReadError(
+            IncompleteReason.HTTP_ERROR.value,
+            f"{url} could not be loaded after {self.account.max_retries} retries ({problem})",
+        )
 
     def ensure_signed_in(self, landing: str, credentials: Credentials | None = None) -> None:
         """Open ``landing``; sign in with the configured credentials if the site asks."""

@@ -217,7 +217,7 @@ class AccountSync:
                 store.put_cases(cases)
                 new_messages.extend(store.put_messages(fresh_msgs))
         except ReadError as exc:
-            reason, detail = exc.reason, exc.detail
+            reason, detail = IncompleteReason(exc.reason), exc.detail
         except AuthRequired as exc:
             reason, detail, auth_error = IncompleteReason.LOGIN_NEEDED, str(exc), exc
         requests = sum(r.fetcher.counters.requests for r in readers.values())

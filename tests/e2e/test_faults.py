@@ -1,0 +1,134 @@
+"""Every mock fault ends in either a complete, correct snapshot (after retries) or an
+incomplete snapshot with the right reason and exit code. Never a wrong snapshot, and never
+an event from a failed read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_truth import differences, site_view, store_view
+
+from agent.models import EventKind
+from agent.store import Store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ACCOUNT = "demo-outdoor"
+MERCHANT = "A2DEMOOUTDOOR"
+
+
+def sync(cli: Any, *extra: str) -> tuple[int, dict[str, Any], str]:
+    result = cli("sync", "--account", ACCOUNT, "--json", *extra)
+    summary = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+    return result.returncode, summary, result.stderr
+
+
+def snapshots(home: Path) -> list[Any]:
+    with Store.open(home / "data" / f"{ACCOUNT}.json", readonly=True) as store:
+        return store.snapshots()
+
+
+def events(home: Path) -> list[Any]:
+    with Store.open(home / "data" / f"{ACCOUNT}.json", readonly=True) as store:
+        return store.events()
+
+
+def assert_store_is_truth(cli: Any, site: Any) -> None:
+    truth = site_view(site.admin.ground_truth(), MERCHANT)
+    assert differences(truth, store_view(cli.home, ACCOUNT)) == []
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [
+        {"error_rate": 0.3},
+        {"rate_limit_per_second": 15},
+        {"latency_ms": 40},
+        {"drift": True},
+    ],
+    ids=["http-500s", "429-retry-after", "latency", "layout-drift"],
+)
+def test_recoverable_faults_give_a_complete_correct_snapshot(cli, site, faults) -> None:  # type: ignore[no-untyped-def]
+    site.admin.set_faults(**faults)
+    code, summary, err = sync(cli)
+    assert code == 0, err
+    assert summary["complete"], summary
+    assert_store_is_truth(cli, site)
+
+
+def test_blank_case_log_is_incomplete_exit_4_and_no_events(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    site.admin.set_faults(blank=True)
+    code, summary, _ = sync(cli)
+    assert code == 4
+    assert summary["complete"] is False and summary["reason"] == "blank_page"
+    assert summary["failed_page"] or summary["reason"] == "blank_page"
+    assert events(cli.home) == []
+    assert [s.complete for s in snapshots(cli.home)] == [True, False]
+    site.admin.clear_faults()
+    assert sync(cli)[0] == 0
+    assert events(cli.home) == []  # nothing changed on the site: a blank page was no change
+
+
+def test_persistent_500s_are_incomplete_not_a_change(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    site.admin.set_faults(error_rate=1.0)
+    code, summary, _ = sync(cli)
+    assert code == 4 and summary["reason"] == "http_error"
+    assert events(cli.home) == []
+
+
+def test_a_case_left_out_once_is_missing_then_back(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    truth = site_view(site.admin.ground_truth(), MERCHANT)
+    victim = sorted(truth)[3]
+    site.admin.set_faults(drop_case=victim)
+    code, summary, _ = sync(cli)
+    assert code == 0 and summary["complete"]
+    kinds = [(e.case_id, e.kind) for e in events(cli.home)]
+    assert kinds == [(victim, EventKind.CASE_MISSING)]
+    assert sync(cli)[0] == 0
+    kinds = [(e.case_id, e.kind) for e in events(cli.home)]
+    assert kinds == [(victim, EventKind.CASE_MISSING), (victim, EventKind.CASE_BACK)]
+
+
+def test_a_case_left_out_but_still_counted_is_a_count_mismatch(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    victim = sorted(site_view(site.admin.ground_truth(), MERCHANT))[0]
+    site.admin.set_faults(drop_case=victim, drop_keep_total=True)
+    code, summary, _ = sync(cli)
+    assert code == 4 and summary["reason"] == "count_mismatch"
+    assert events(cli.home) == []
+
+
+def test_expired_session_signs_in_again(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    site.admin.expire_sessions()
+    site.admin.advance(days=1)
+    code, summary, err = sync(cli)
+    assert code == 0, err
+    assert summary["complete"]
+    assert_store_is_truth(cli, site)
+
+
+def test_expired_session_without_credentials_needs_a_person(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    site.admin.expire_sessions()
+    cli.env.pop("CASELOG_DEMO_PASSWORD")
+    cli.env["CASELOG_DEMO_PASSWORD"] = ""
+    code, summary, err = sync(cli)
+    assert code == 3
+    assert "caselog login --account demo-outdoor --headed" in err
+    assert [s.complete for s in snapshots(cli.home)] == [True, False]
+    assert snapshots(cli.home)[-1].reason.value == "login_needed"
+    assert events(cli.home) == []
+
+
+def test_captcha_stops_for_a_person(cli, site) -> None:  # type: ignore[no-untyped-def]
+    site.admin.set_faults(captcha_next_login=True)
+    code, _, err = sync(cli)
+    assert code == 3
+    assert "captcha" in err and "caselog login --account demo-outdoor --headed" in err
