@@ -119,7 +119,7 @@ def test_expired_session_without_credentials_needs_a_person(cli, site) -> None: 
     site.admin.expire_sessions()
     cli.env.pop("CASELOG_DEMO_PASSWORD")
     cli.env["CASELOG_DEMO_PASSWORD"] = ""
-    code, summary, err = sync(cli)
+    code, _, err = sync(cli)
     assert code == 3
     assert "caselog login --account demo-outdoor --headed" in err
     assert [s.complete for s in snapshots(cli.home)] == [True, False]
