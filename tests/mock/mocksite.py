@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import Page
+
 OUTDOOR, KITCHEN = "A2DEMOOUTDOOR", "A3DEMOKITCHEN"
 US, UK, CN = "ATVPDKIKX0DER", "A1F83G8C2ARO7P", "AAHKV2X7AFYLW"
 
@@ -46,4 +48,61 @@ def in_marketplace(truth: dict[str, Any], merchant: str, marketplace: str) -> li
         c
         for c in truth["cases"]
         if c["merchant_id"] == merchant and c["marketplace_id"] == marketplace
+    ]
+
+
+READY = "[data-testid=case-lobby][data-state=ready]"
+
+
+def table(page: Page) -> list[dict[str, str]]:
+    """The displayed rows, keyed by header text (works whatever the column order)."""
+    return page.evaluate(
+        """() => {
+        const heads = [...document.querySelectorAll('#case-log-table thead th')]
+            .map(th => th.textContent.trim());
+        return [...document.querySelectorAll('#case-log-table tbody tr.case-row')].map(tr => {
+            const row = {};
+            [...tr.querySelectorAll('td')].forEach((td, i) => { row[heads[i]] = td.textContent; });
+            return row;
+        });
+    }"""
+    )
+
+
+DEEP_ROWS = """() => {
+    const deep = (root, sel, out = []) => {
+        for (const el of root.querySelectorAll('*')) {
+            if (el.matches(sel)) out.push(el);
+            if (el.shadowRoot) deep(el.shadowRoot, sel, out);
+        }
+        return out;
+    };
+    const text = (row, id) => deep(row.shadowRoot, `[data-testid=${id}]`)[0].textContent;
+    return deep(document, '[data-testid=case-row]').map(row => ({
+        id: text(row, 'case-id-link'), status: text(row, 'case-status'),
+        subject: text(row, 'case-subject'), created: text(row, 'case-creation-date'),
+        last_reply: text(row, 'case-last-reply'),
+    }));
+}"""
+
+
+def rows(page: Page) -> list[dict[str, str]]:
+    """Read the lobby as a scraper must: through the open shadow roots, by data-testid."""
+    page.wait_for_selector(READY, state="attached")
+    result: list[dict[str, str]] = page.evaluate(DEEP_ROWS)
+    return result
+
+
+def rows_by_locator(page: Page) -> list[dict[str, str]]:
+    """The same through Playwright locators (CSS pierces open shadow roots)."""
+    page.wait_for_selector(READY, state="attached")
+    return [
+        {
+            "id": row.locator("[data-testid=case-id-link]").inner_text(),
+            "status": row.locator("[data-testid=case-status]").inner_text(),
+            "subject": row.locator("[data-testid=case-subject]").text_content() or "",
+            "created": row.locator("[data-testid=case-creation-date]").inner_text(),
+            "last_reply": row.locator("[data-testid=case-last-reply]").inner_text(),
+        }
+        for row in page.locator("[data-testid=case-row]").all()
     ]

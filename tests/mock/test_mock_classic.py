@@ -18,27 +18,13 @@ from mocksite import (
     by_subject,
     in_marketplace,
     select_path,
+    table,
 )
 from playwright.sync_api import Page, expect
 
 LOBBY_KITCHEN = select_path(CLASSIC_LOBBY, KITCHEN, US)
 EN_US_DATE = re.compile(r"^[A-Z][a-z]{2} \d{2}, \d{4} \d{1,2}:\d{2} [AP]M P[SD]T$")
 EN_GB_DATE = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} (GMT|BST)$")
-
-
-def table(page: Page) -> list[dict[str, str]]:
-    """The displayed rows, keyed by header text (works whatever the column order)."""
-    return page.evaluate(
-        """() => {
-        const heads = [...document.querySelectorAll('#case-log-table thead th')]
-            .map(th => th.textContent.trim());
-        return [...document.querySelectorAll('#case-log-table tbody tr.case-row')].map(tr => {
-            const row = {};
-            [...tr.querySelectorAll('td')].forEach((td, i) => { row[heads[i]] = td.textContent; });
-            return row;
-        });
-    }"""
-    )
 
 
 def ids(page: Page) -> list[str]:
