@@ -27,3 +27,30 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     options = launch_options()
     options.pop("headless", None)
     return {**browser_type_launch_args, **options}
+
+
+# --- mock Seller Central (fixtures/, owned by the mock-site work; see fixtures/README.md) ----
+# One server per test session, on a free loopback port, started only when a test asks for it.
+# Tests put it back to a known state through the admin API (`mock_admin.reset(...)`), never
+# by starting another server.
+
+
+@pytest.fixture(scope="session")
+def mock_server() -> Any:
+    """The bundled mock Seller Central (scenario "demo"), served for the whole session."""
+    from caselog_mock import MockServer
+
+    server = MockServer(scenario="demo", port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mock_admin(mock_server: Any) -> Any:
+    """An :class:`caselog_mock.AdminClient` for :func:`mock_server`."""
+    from caselog_mock import AdminClient
+
+    return AdminClient(mock_server.url, mock_server.admin_token)
+
+
+# --- end of the mock Seller Central section ----------------------------------------------------

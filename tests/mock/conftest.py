@@ -10,15 +10,9 @@ from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture(scope="session")
-def mock_server() -> Iterator[MockServer]:
-    server = MockServer(scenario="demo", port=0).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def admin_client(mock_server: MockServer) -> AdminClient:
-    return AdminClient(mock_server.url, mock_server.admin_token)
+def admin_client(mock_admin: AdminClient) -> AdminClient:
+    """The session server's admin client (``mock_server``/``mock_admin``: tests/conftest.py)."""
+    return mock_admin
 
 
 @pytest.fixture
