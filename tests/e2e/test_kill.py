@@ -1,0 +1,94 @@
+"""kill -9 of `caselog sync` at random moments, 20 times: the database always loads and holds
+at least everything the previous complete sync stored, and the next sync is not locked out."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agent.store import Store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+KILLS = 20
+
+
+@pytest.fixture(scope="module")
+def large_site() -> Iterator[object]:
+    from caselog_mock import MockServer
+
+    server = MockServer(scenario="large", port=0, params={"cases": 120, "messages": 6})
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    (home / "caselog.toml").write_text(
+        f"""
+[[accounts]]
+name = "large"
+base_url = "{large_site.url}"
+merchant_id = "A1LARGESELLER"
+email = "{large_site.login["email"]}"
+password_env = "KILL_PW"
+totp_env = "KILL_TOTP"
+[[accounts.marketplaces]]
+id = "ATVPDKIKX0DER"
+selector_map = "modern-en-US"
+"""
+    )
+    env = {
+        **os.environ,
+        "CASELOG_HOME": str(home),
+        "KILL_PW": large_site.login["password"],
+        "KILL_TOTP": large_site.login["totp_secret"],
+    }
+    cmd = [sys.executable, "-m", "agent", "sync", "--full", "--json"]
+    db = home / "data" / "large.json"
+
+    started = time.monotonic()
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    duration = time.monotonic() - started
+    assert first.returncode == 0, first.stderr
+    with Store.open(db, readonly=True) as store:
+        base_cases = {c.case_id for c in store.cases()}
+        base_messages = store.message_ids()
+    assert len(base_cases) == 120 and len(base_messages) == 120 * 6
+
+    rng = random.Random(20261122)
+    killed_running = 0
+    for _ in range(KILLS):
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(rng.uniform(0.2, duration * 1.1))
+        if proc.poll() is None:
+            killed_running += 1
+        with contextlib.suppress(ProcessLookupError):  # it may have finished already
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        with Store.open(db, readonly=True) as store:  # always loads
+            assert {c.case_id for c in store.cases()} >= base_cases
+            assert store.message_ids() >= base_messages
+            assert store.last_complete_snapshot() is not None
+    assert killed_running >= KILLS // 2, "most kills must land while the sync is running"
+
+    last = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert last.returncode == 0, last.stderr  # the lock of a killed writer is not left behind
+    assert not list(db.parent.glob(".large.json.*.tmp"))
