@@ -201,6 +201,18 @@ def test_admin_api_needs_the_token(mock_server: MockServer, admin: AdminClient) 
     assert admin.now() == NOW
 
 
+def test_admin_api_is_loopback_only(mock_server: MockServer) -> None:
+    client = mock_server.app.test_client()
+    token = {"X-Admin-Token": mock_server.admin_token}
+    assert client.get("/admin/clock", headers=token).status_code == 200
+    remote = client.get("/admin/clock", headers=token, environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert remote.status_code == 403
+    v6 = client.get("/admin/clock", headers=token, environ_base={"REMOTE_ADDR": "::1"})
+    assert v6.status_code == 200
+    with pytest.raises(ValueError, match="loopback"):
+        MockServer(host="0.0.0.0")
+
+
 def test_ground_truth_shape(admin: AdminClient) -> None:
     truth = admin.ground_truth()
     assert truth["now"] == "2026-11-20T17:00:00Z"

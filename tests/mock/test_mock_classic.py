@@ -245,6 +245,11 @@ def test_reply_cc_limit_attachments_and_edit(
     expect(page.locator("#action-error")).to_contain_text("tool.exe cannot be attached")
     good = tmp_path / "label.pdf"
     good.write_bytes(b"%PDF-1.4 " + b"x" * 2000)
+    admin.set_options(attachment_max_bytes=1000)
+    page.set_input_files("#reply-attachment", str(good))
+    page.click("#reply-send")
+    expect(page.locator("#action-error")).to_contain_text("label.pdf is too large")
+    admin.set_options(attachment_max_bytes=10 * 1024 * 1024)
     page.set_input_files("#reply-attachment", str(good))
     page.click("#reply-send")
     expect(page.locator("#action-notice")).to_have_text("Your message has been sent.")
