@@ -2,6 +2,9 @@
 // time, and (for HTML) extract records with the selector map, so only data crosses back.
 async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
   const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
+  // Free text the seller or Amazon wrote keeps its inner whitespace (tabs, double spaces).
+  const EXACT = new Set(["subject"]);
+  const clean = (field, s) => (EXACT.has(field) ? (s || "").trim() : norm(s));
   const pick = (root, f) => {
     const els = f.selector === ":self" ? [root] : f.all ? [...root.querySelectorAll(f.selector)] : [root.querySelector(f.selector)].filter(Boolean);
     const value = (el) => (f.attr ? el.getAttribute(f.attr) || "" : el.textContent || "");
@@ -27,7 +30,7 @@ async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
     const rows = [...table.querySelectorAll(s.row)].map((tr) => {
       const cells = [...tr.querySelectorAll(s.cell)];
       const row = {};
-      for (const [field, i] of Object.entries(index)) row[field] = cells[i] ? norm(cells[i].textContent) : null;
+      for (const [field, i] of Object.entries(index)) row[field] = cells[i] ? clean(field, cells[i].textContent) : null;
       const link = cells[index.case_id] && cells[index.case_id].querySelector(s.id_link);
       if (link) row.case_id = norm(link.textContent);
       return row;
@@ -42,7 +45,7 @@ async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
     for (const [name, f] of Object.entries(s.fields)) {
       const v = pick(summary, f);
       if (v === null && f.required) return { error: "selector", detail: f.selector };
-      fields[name] = Array.isArray(v) ? v.map(norm) : v === null ? null : norm(v);
+      fields[name] = Array.isArray(v) ? v.map(norm) : v === null ? null : clean(name, v);
     }
     const messages = [];
     for (const card of doc.querySelectorAll(s.message)) {
