@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,15 +26,9 @@ class Site:
 
 
 @pytest.fixture(scope="session")
-def e2e_site() -> Iterator[Site]:
-    from caselog_mock import AdminClient, MockServer
-
-    server = MockServer(scenario="demo", port=0)
-    server.start()
-    try:
-        yield Site(server, AdminClient(server.url, server.admin_token))
-    finally:
-        server.stop()
+def e2e_site(mock_server: Any, mock_admin: Any) -> Site:
+    """The session's mock site (tests/conftest.py), seen through the e2e helpers."""
+    return Site(mock_server, mock_admin)
 
 
 @pytest.fixture
