@@ -90,5 +90,6 @@ selector_map = "modern-en-US"
     assert killed_running >= KILLS // 2, "most kills must land while the sync is running"
 
     last = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert last.returncode == 0, last.stderr + last.stdout  # the lock of a killed writer is not left behind
+    # the lock of a killed writer is not left behind
+    assert last.returncode == 0, last.stderr + last.stdout
     assert not list(db.parent.glob(".large.json.*.tmp"))
