@@ -152,13 +152,13 @@ class HtmlReader(Reader):
         path = self.smap.urls.list.format(page=page, page0=page - 1, rows=rows, wide=WIDE_FROM)
         return Request(key=f"p{page}{extra}", url=path + extra, kind="list")
 
-    def _list_spec(self) -> dict[str, Any]:
+    def list_spec(self) -> dict[str, Any]:
         spec = self.smap.list.model_dump()
         spec["columns"] = {k.lower(): v for k, v in spec["columns"].items()}
         return spec
 
-    def _fetch_lists(self, requests: list[Request]) -> dict[str, Any]:
-        got = self.fetcher.fetch(requests, self._list_spec(), self.smap.blank_texts)
+    def fetch_lists(self, requests: list[Request]) -> dict[str, Any]:
+        got = self.fetcher.fetch(requests, self.list_spec(), self.smap.blank_texts)
         for key, data in got.items():
             if "error" in data:
                 reason = (
@@ -169,7 +169,7 @@ class HtmlReader(Reader):
                 raise ReadError(reason, f"list page {key}: {data['error']}: {data.get('detail')}")
         return got
 
-    def _stated(self, data: dict[str, Any]) -> int:
+    def stated(self, data: dict[str, Any]) -> int:
         match = re.search(self.smap.list.count_pattern, data["countText"])
         if not match:
             raise ReadError(
@@ -179,23 +179,23 @@ class HtmlReader(Reader):
         return int(match.group("total").replace(",", "").replace(".", ""))
 
     def list_all(self) -> ListResult:
-        first = self._fetch_lists([self._list_request(1)])["p1"]
-        stated = self._stated(first)
+        first = self.fetch_lists([self._list_request(1)])["p1"]
+        stated = self.stated(first)
         pages = max(1, math.ceil(stated / self.smap.list.page_size))
-        rest = self._fetch_lists([self._list_request(p) for p in range(2, pages + 1)])
+        rest = self.fetch_lists([self._list_request(p) for p in range(2, pages + 1)])
         rows: list[ListRow] = []
         for p in range(1, pages + 1):
             data = first if p == 1 else rest[f"p{p}"]
-            if self._stated(data) != stated:
+            if self.stated(data) != stated:
                 raise ReadError(
                     IncompleteReason.COUNT_MISMATCH,
                     f"the stated case count changed while reading ({stated} -> "
-                    f"{self._stated(data)})",
+                    f"{self.stated(data)})",
                 )
-            rows.extend(self._row(r) for r in data["rows"])
+            rows.extend(self.row(r) for r in data["rows"])
         return self._check_total(rows, stated, pages)
 
-    def _row(self, raw: dict[str, Any]) -> ListRow:
+    def row(self, raw: dict[str, Any]) -> ListRow:
         case_id = (raw.get("case_id") or "").strip()
         if not re.fullmatch(r"\d{8,14}", case_id):
             raise ReadError(IncompleteReason.SELECTOR_MISSING, f"row with case ID {case_id!r}")
@@ -228,12 +228,12 @@ class HtmlReader(Reader):
             ]
             got = self.fetcher.fetch(reqs, spec, self.smap.blank_texts)
             for cid in chunk:
-                out[cid] = self._detail(cid, got[cid])
+                out[cid] = self.detail(cid, got[cid])
             if progress:
                 progress(len(chunk))
         return out
 
-    def _detail(self, case_id: str, data: dict[str, Any]) -> CaseDetail:
+    def detail(self, case_id: str, data: dict[str, Any]) -> CaseDetail:
         if "error" in data:
             reason = (
                 IncompleteReason.BLANK_PAGE
@@ -286,7 +286,7 @@ class HtmlReader(Reader):
             )
             for cid in case_ids
         ]
-        got = self._fetch_lists(reqs) if reqs else {}
+        got = self.fetch_lists(reqs) if reqs else {}
         return {cid for cid in case_ids if any(r.get("case_id") == cid for r in got[cid]["rows"])}
 
 
@@ -328,7 +328,7 @@ class ApiReader(Reader):
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )
 
-    def _search_data(self, key: str, data: Any) -> tuple[int, list[dict[str, Any]]]:
+    def search_data(self, key: str, data: Any) -> tuple[int, list[dict[str, Any]]]:
         if not isinstance(data, dict) or "caseSearchResultList" not in data:
             text = json.dumps(data)[:200]
             blank = any(b.casefold() in text.casefold() for b in self.smap.blank_texts)
@@ -340,20 +340,20 @@ class ApiReader(Reader):
 
     def list_all(self) -> ListResult:
         first = self.fetcher.fetch([self._search_request(0)])
-        stated, items = self._search_data("p0", first["p0"])
+        stated, items = self.search_data("p0", first["p0"])
         pages = max(1, math.ceil(stated / self.api.page_size))
         rest = self.fetcher.fetch([self._search_request(p) for p in range(1, pages)])
         for p in range(1, pages):
-            total, more = self._search_data(f"p{p}", rest[f"p{p}"])
+            total, more = self.search_data(f"p{p}", rest[f"p{p}"])
             if total != stated:
                 raise ReadError(
                     IncompleteReason.COUNT_MISMATCH,
                     f"the stated case count changed while reading ({stated} -> {total})",
                 )
             items.extend(more)
-        return self._check_total([self._row(i) for i in items], stated, pages)
+        return self._check_total([self.row(i) for i in items], stated, pages)
 
-    def _row(self, item: dict[str, Any]) -> ListRow:
+    def row(self, item: dict[str, Any]) -> ListRow:
         case_id = str(item.get("caseId", ""))
         raw = str(item.get("statusLabel") or item.get("status") or "")
         status = self.api.statuses.get(str(item.get("status")), CaseStatus.UNKNOWN)
@@ -414,7 +414,7 @@ class ApiReader(Reader):
                 todo = nxt
             self._expand_truncated(contacts)
             for cid in chunk:
-                out[cid] = self._detail(cid, meta[cid], contacts[cid])
+                out[cid] = self.detail(cid, meta[cid], contacts[cid])
             if progress:
                 progress(len(chunk))
         return out
@@ -446,7 +446,7 @@ class ApiReader(Reader):
                         )
                     c.update(message=full["message"], messageTruncated=False)
 
-    def _detail(
+    def detail(
         self, case_id: str, meta: dict[str, Any], contacts: list[dict[str, Any]]
     ) -> CaseDetail:
         raw = str(meta.get("caseStatusLabel") or meta.get("caseStatus") or "")
@@ -492,7 +492,7 @@ class ApiReader(Reader):
         got = self.fetcher.fetch(reqs) if reqs else {}
         found = set()
         for cid in case_ids:
-            _, items = self._search_data(cid, got[cid])
+            _, items = self.search_data(cid, got[cid])
             if any(str(i.get("caseId")) == cid for i in items):
                 found.add(cid)
         return found
