@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -28,6 +28,9 @@ class Marketplace(Strict):
 
     id: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
     selector_map: str | None = None
+    # modern UI: "auto" reads the page's JSON API and falls back to the rendered pages if the
+    # API changed; "api" or "dom" force one of them
+    reader: Literal["auto", "api", "dom"] = "auto"
 
 
 class Account(Strict):

@@ -33,6 +33,7 @@ class Request:
     body: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     html: str | None = None  # a saved page to extract from instead of fetching (offline tests)
+    live: bool = False  # extract from the page as it is rendered now (the DOM reader)
 
     def to_js(self, origin: str) -> dict[str, Any]:
         return {
@@ -43,6 +44,7 @@ class Request:
             "body": self.body,
             "headers": self.headers,
             "html": self.html,
+            "live": self.live,
         }
 
 

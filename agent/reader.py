@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from playwright.sync_api import Error as PlaywrightError
+
 from agent.config import Account, Marketplace
 from agent.dates import DateParseError, from_epoch, parse_site_datetime
 from agent.fetcher import Fetcher, ReadError, Request
@@ -51,6 +53,7 @@ class CaseDetail:
     primary_email: str
     cc: tuple[str, ...]
     messages: list[Message] = field(default_factory=list)
+    last_updated_at: datetime | None = None
 
 
 def split_cc(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -272,6 +275,7 @@ class HtmlReader(Reader):
             status_raw=label,
             subject=f.get("subject"),
             created_at=self.parse_date(f.get("created_at")),
+            last_updated_at=self.parse_date(f.get("last_updated_at")),
             primary_email=f.get("primary_email") or "",
             cc=split_cc(f.get("cc")),
             messages=with_stable_ids(case_id, drafts),
@@ -482,6 +486,7 @@ class ApiReader(Reader):
             status_raw=raw,
             subject=meta.get("caseTitle"),
             created_at=from_epoch(meta.get("creationDate")),
+            last_updated_at=from_epoch(meta.get("lastUpdatedDate")),
             primary_email=str(meta.get("primaryEmail") or ""),
             cc=split_cc(meta.get("ccList")),
             messages=with_stable_ids(case_id, drafts),
@@ -498,6 +503,149 @@ class ApiReader(Reader):
         return found
 
 
+class DomReader(HtmlReader):
+    """Modern UI through its rendered pages, as a person sees them: lobby pages with all
+    history at the largest page size, then each case page with every older message loaded
+    and every "See more" expanded. Slower than the API; the fallback when the API changes.
+
+    The lobby keeps its state in the URL (``range=all&pageSize=50&sort=CaseId&order=ASC``),
+    so each lobby page is one navigation. Rows and messages are extracted with the same map
+    as saved pages, through open shadow roots.
+    """
+
+    LOBBY_STATE = "range=all&pageSize={rows}&sort=CaseId&order=ASC&page={page}"
+
+    def _ready(self, root: str) -> None:
+        """Wait until the component at ``root`` has rendered, or read the error it shows."""
+        page = self.ctx.page
+        try:
+            page.wait_for_selector(f"{root}:not([data-state=loading])", state="attached")
+        except PlaywrightError as exc:
+            raise ReadError(
+                IncompleteReason.TIMEOUT, f"{page.url} never finished rendering ({exc})"
+            ) from None
+        error = page.locator(f"{root}[data-state=error] [data-testid=error-message]")
+        if error.count():
+            text = " ".join(error.first.inner_text().split())
+            blank = any(b.casefold() in text.casefold() for b in self.smap.blank_texts)
+            raise ReadError(
+                IncompleteReason.BLANK_PAGE if blank else IncompleteReason.HTTP_ERROR,
+                f"{page.url}: {text}",
+            )
+
+    def _extract(self, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+        req = Request(key="live", url=self.ctx.page.url, kind=kind, live=True)
+        data: dict[str, Any] = self.fetcher.fetch([req], spec, self.smap.blank_texts)["live"]
+        if "error" in data:
+            reason = (
+                IncompleteReason.BLANK_PAGE
+                if data["error"] == "blank"
+                else IncompleteReason.SELECTOR_MISSING
+            )
+            raise ReadError(reason, f"{self.ctx.page.url}: {data['error']}: {data.get('detail')}")
+        return data
+
+    def _list_page(self, page: int, extra: str = "") -> dict[str, Any]:
+        state = self.LOBBY_STATE.format(rows=self.smap.list.page_size, page=page)
+        self.ctx.goto(f"{self.smap.urls.lobby}?{state}{extra}")
+        self._ready("[data-testid=case-lobby]")
+        return self._extract("list", self.list_spec())
+
+    def list_all(self) -> ListResult:
+        first = self._list_page(1)
+        stated = self.stated(first)
+        pages = max(1, math.ceil(stated / self.smap.list.page_size))
+        rows = [self.row(r) for r in first["rows"]]
+        for p in range(2, pages + 1):
+            data = self._list_page(p)
+            if self.stated(data) != stated:
+                raise ReadError(IncompleteReason.COUNT_MISMATCH, "the stated case count changed")
+            rows += [self.row(r) for r in data["rows"]]
+        return self._check_total(rows, stated, pages)
+
+    def details(
+        self, case_ids: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, CaseDetail]:
+        out: dict[str, CaseDetail] = {}
+        page = self.ctx.page
+        for cid in case_ids:
+            self.ctx.goto(self.smap.urls.detail.format(case_id=quote(cid)))
+            self._ready("[data-testid=case-detail]")
+            spec = self.smap.detail
+            older = page.locator(spec.load_older) if spec.load_older else None
+            while older is not None and older.count():
+                before = page.locator(spec.message).count()
+                older.first.click()  # "Show older messages": the next page of the thread
+                page.locator(spec.message).nth(before).wait_for(state="attached")
+            if spec.see_more:
+                for button in page.locator(spec.see_more).all():
+                    button.click()  # "See more": the full text is fetched and shown
+                if page.locator(spec.see_more).count():
+                    page.wait_for_selector(spec.see_more, state="detached")
+            out[cid] = self.detail(cid, self._extract("detail", self.smap.detail.model_dump()))
+            if progress:
+                progress(1)
+        return out
+
+    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
+        found = set()
+        for cid in case_ids:
+            data = self._list_page(1, f"&q={quote(cid)}")
+            if any(r.get("case_id") == cid for r in data["rows"]):
+                found.add(cid)
+        return found
+
+
+class FallbackReader(Reader):
+    """The API reader, switching to the DOM reader for the rest of the run if the API no
+    longer answers in the shape the map describes (an endpoint gone, a changed payload).
+    Blank pages, HTTP 5xx and 429 are not reasons to switch: they fail the DOM the same way.
+    """
+
+    def __init__(self, primary: Reader, fallback: Reader) -> None:
+        super().__init__(
+            primary.ctx, primary.smap, primary.account, primary.marketplace, primary.fetcher
+        )
+        self.current = primary
+        self.fallback = fallback
+        self.switched = ""
+
+    def _switch(self, exc: ReadError) -> bool:
+        api_gone = exc.reason == IncompleteReason.SELECTOR_MISSING or (
+            exc.reason == IncompleteReason.HTTP_ERROR
+            and re.search(r"HTTP (400|404|405|410)", exc.detail)
+        )
+        if self.current is self.fallback or not api_gone:
+            return False
+        self.switched = exc.detail
+        self.current = self.fallback
+        return True
+
+    def open(self) -> None:
+        self.current.open()
+
+    def list_all(self) -> ListResult:
+        try:
+            return self.current.list_all()
+        except ReadError as exc:
+            if not self._switch(exc):
+                raise
+            return self.current.list_all()
+
+    def details(
+        self, case_ids: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, CaseDetail]:
+        try:
+            return self.current.details(case_ids, progress)
+        except ReadError as exc:
+            if not self._switch(exc):
+                raise
+            return self.current.details(case_ids, progress)
+
+    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
+        return self.current.search_ids(case_ids)
+
+
 def make_reader(
     ctx: AccountContext,
     smap: SelectorMap,
@@ -505,6 +653,13 @@ def make_reader(
     marketplace: Marketplace | None,
     fetcher: Fetcher,
 ) -> Reader:
-    if smap.ui == "modern" and smap.api is not None:
-        return ApiReader(ctx, smap, account, marketplace, fetcher)
-    return HtmlReader(ctx, smap, account, marketplace, fetcher)
+    """The reader for one marketplace: classic pages, or the modern API (DOM as fallback),
+    or the DOM only when the marketplace says ``reader = "dom"``."""
+    if smap.ui == "classic" or smap.api is None:
+        return HtmlReader(ctx, smap, account, marketplace, fetcher)
+    mode = marketplace.reader if marketplace else "auto"
+    dom = DomReader(ctx, smap, account, marketplace, fetcher)
+    if mode == "dom":
+        return dom
+    api = ApiReader(ctx, smap, account, marketplace, fetcher)
+    return api if mode == "api" else FallbackReader(api, dom)

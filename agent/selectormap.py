@@ -51,6 +51,9 @@ class DetailSpec(MapModel):
     message: str
     message_fields: dict[str, FieldSpec]  # sender, sender_email, date, time, body, attachments
     from_amazon_senders: list[str]  # sender labels that mean "Amazon" (others: the seller)
+    # rendered pages only (the DOM reader): controls to use before reading
+    see_more: str | None = None  # a "See more" that is not expanded yet
+    load_older: str | None = None  # "Show older messages"
 
 
 class ApiSpec(MapModel):
@@ -112,7 +115,11 @@ def available_maps() -> list[str]:
 
 @cache
 def load_map(name: str) -> SelectorMap:
-    path = maps_dir() / f"{name}.toml"
+    """A bundled map by name (``classic-en-US``), or your own map file by path (``*.toml``):
+    when Amazon changes a page, a corrected copy of a map works before a new release does."""
+    path = Path(name).expanduser() if name.endswith(".toml") else maps_dir() / f"{name}.toml"
+    if name.endswith(".toml") and not path.is_file():
+        raise ConfigError(f"selector map file {path} does not exist; check the selector_map path")
     if not path.is_file():
         known = ", ".join(available_maps()) or "none"
         raise ConfigError(

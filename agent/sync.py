@@ -111,7 +111,8 @@ def _case_from(
         status=row.status,
         status_raw=row.status_raw,
         created_at=row.created_at,
-        last_updated_at=row.last_updated_at,
+        last_updated_at=row.last_updated_at
+        or (detail.last_updated_at if detail else (stored.last_updated_at if stored else None)),
         last_amazon_reply_at=last_reply,
         primary_email=detail.primary_email if detail else (stored.primary_email if stored else ""),
         cc=detail.cc if detail else (stored.cc if stored else ()),
