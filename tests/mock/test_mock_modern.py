@@ -230,3 +230,19 @@ def test_zh_cn_labels_and_dates(seller_page: Page, admin: AdminClient) -> None:
     assert "已开启" in statuses and "暂无回复" in {r["last_reply"] for r in shown}
     assert expected[0]["created_at"] == "2026-11-20T09:00:00Z"
     assert shown[0]["created"] == "2026/11/20 17:00"  # Asia/Shanghai, UTC+8
+
+
+@pytest.mark.browser
+def test_detail_pages_older_contacts(seller_page: Page, admin: AdminClient) -> None:
+    page = seller_page
+    case = by_subject(admin.ground_truth(), "Inbound pallets missing")
+    page.goto(select_path(f"/cu/case-dashboard/view-case?caseID={case['case_id']}", OUTDOOR, US))
+    page.wait_for_selector(DETAIL_READY, state="attached")
+    cards = page.locator("[data-testid=contact-card]")
+    expect(cards).to_have_count(10)
+    expect(page.locator("[data-testid=contact-list]")).to_have_attribute("data-total", "14")
+    page.locator("[data-testid=load-more-contacts]").click()
+    expect(cards).to_have_count(14)
+    expect(page.locator("[data-testid=load-more-contacts]")).to_have_count(0)
+    shown = [c.get_attribute("data-contact-id") for c in cards.all()]
+    assert shown == [m["message_id"] for m in reversed(case["messages"])]
