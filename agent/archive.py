@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 import time
 import zoneinfo
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
@@ -333,46 +333,51 @@ def _jobs(
     Per-case pages depend on their case alone (never on ``now``), so they stay unchanged on a
     re-export unless the case changed.
     """
+    at = archive.generated_at
     jobs: list[Job] = []
     if "csv" in chosen:
-        jobs.append(lambda: export_csv.render(groups, now=now).items())
+        jobs.append(partial(_csv_files, groups, now))
     if "json" in chosen:
-        jobs.append(
-            lambda: [(JSON_FILE, to_json_bytes(archive)), (SCHEMA_FILE, json_schema_bytes())]
-        )
+        jobs.append(partial(_json_files, archive))
     if "html" in chosen:
         jobs.append(
-            lambda: [
-                (
-                    "html/index.html",
-                    export_html.index_html(
-                        groups, generated_at=archive.generated_at, now=now
-                    ).encode(),
-                )
-            ]
+            partial(_index_file, "html/index.html", export_html.index_html, groups, at, now)
         )
     if "md" in chosen:
-        jobs.append(
-            lambda: [
-                (
-                    "md/index.md",
-                    export_md.index_md(groups, generated_at=archive.generated_at, now=now).encode(),
-                )
-            ]
-        )
-    if "md" in chosen or "html" in chosen:
-        cases = [b for g in groups for b in g.cases]
-        for lo in range(0, len(cases), _CASES_PER_JOB):
-            jobs.append(partial(_case_pages, cases[lo : lo + _CASES_PER_JOB], chosen))
+        jobs.append(partial(_index_file, "md/index.md", export_md.index_md, groups, at, now))
+    cases = [b for g in groups for b in g.cases]
+    # Each job writes into one folder, md and html jobs alternating, so that two workers
+    # mostly create files in different folders (creating files in one folder is serialised).
+    for lo in range(0, len(cases), _CASES_PER_JOB):
+        for fmt in ("md", "html"):
+            if fmt in chosen:
+                jobs.append(partial(_case_pages, cases[lo : lo + _CASES_PER_JOB], fmt))
     return jobs
 
 
-def _case_pages(cases: Sequence[CaseBundle], chosen: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-    md, html = "md" in chosen, "html" in chosen
+def _csv_files(groups: list[AccountBundles], now: datetime) -> Iterable[tuple[str, bytes]]:
+    return export_csv.render(groups, now=now).items()
+
+
+def _json_files(archive: Archive) -> list[tuple[str, bytes]]:
+    return [(JSON_FILE, to_json_bytes(archive)), (SCHEMA_FILE, json_schema_bytes())]
+
+
+def _index_file(
+    rel: str,
+    render: Callable[..., str],
+    groups: list[AccountBundles],
+    generated_at: datetime,
+    now: datetime,
+) -> list[tuple[str, bytes]]:
+    return [(rel, render(groups, generated_at=generated_at, now=now).encode())]
+
+
+def _case_pages(cases: Sequence[CaseBundle], fmt: str) -> Iterator[tuple[str, bytes]]:
     for b in cases:
-        if md:
+        if fmt == "md":
             yield f"md/{b.case.case_id}.md", export_md.case_md(b).encode()
-        if html:
+        else:
             yield f"html/cases/{b.case.case_id}.html", export_html.case_html(b).encode()
 
 

@@ -78,6 +78,8 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.UNKNOWN: "Unknown",
 }
 
+_STATUS_BY_CODE = {s.value: label for s, label in STATUS_LABELS.items()}
+
 AMAZONS_TURN = frozenset(
     {
         CaseStatus.OPEN,
@@ -280,12 +282,16 @@ EVENT_LABELS: dict[EventKind, str] = {
 }
 
 
-def value_text(value: Any) -> str:
-    """An event's before/after value as plain text (escaping is the renderer's job)."""
+def value_text(value: Any, *, status: bool = False) -> str:
+    """An event's before/after value as plain text (escaping is the renderer's job).
+
+    With ``status``, a canonical status code reads as its label ("NEEDS_YOUR_ATTENTION" ->
+    "Needs Your Attention"); lists are joined with commas; mappings are compact JSON.
+    """
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        return _STATUS_BY_CODE.get(value, value) if status else value
     if isinstance(value, (list, tuple)):
         return ", ".join(value_text(v) for v in value)
     if isinstance(value, dict):

@@ -2,9 +2,10 @@
 
 :class:`ExportWriter` receives rendered files (relative path + bytes) and makes the output
 folder hold them. Folders are 0700 (:func:`agent.home.private_dir`), files 0600, each written
-the way :func:`agent.home.write_private` writes (temp file, fsync, rename, then the folder is
-fsynced), but batched: a small thread pool does the writes while rendering goes on, and each
-folder is fsynced once at the end, which is what makes a 10,000-case export take seconds.
+atomically like :func:`agent.home.write_private` (a temp file renamed over the old one), but
+made durable in bulk: on Linux one ``sync()`` at the end instead of an fsync per file, which is
+what makes a 10,000-case export take seconds. Only then is the manifest written (with
+``write_private``), so it never vouches for a file that is not on disk.
 
 Rendering jobs (JSON, CSV, index pages, chunks of case pages) can run in forked worker
 processes (:meth:`ExportWriter.run`) on machines with more than one core; each worker writes
@@ -12,7 +13,7 @@ its own files and reports back what it wrote. Without ``fork`` (Windows), with o
 for small exports, everything runs in this process.
 
 A manifest (``.caselog-export.json``, written with ``write_private``) remembers each file's
-SHA-256, size and mtime. A file whose new bytes hash the same, and which is still on disk with
+BLAKE2b hash, size and mtime. A file whose new bytes hash the same, and which is still on disk with
 the recorded size and mtime, is left alone. Files of an earlier export that this one no longer
 produces (for the formats being exported) are removed; nothing else in the folder is touched.
 """
@@ -22,8 +23,11 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import stat
+import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -36,7 +40,6 @@ from agent.home import private_dir, write_private
 __all__ = ["MANIFEST", "ExportWriter", "Job", "format_of"]
 
 MANIFEST = ".caselog-export.json"
-_WRITER_THREADS = 8
 
 Entry = dict[str, Any]
 
@@ -70,26 +73,75 @@ def _load_manifest(out_dir: Path) -> dict[str, Entry]:
     }
 
 
-def _write_one(path: Path, data: bytes) -> None:
+def _write_all(fd: int, data: bytes) -> os.stat_result:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return os.fstat(fd)
+
+
+def _write_file(path: Path, data: bytes, *, new: bool) -> os.stat_result:
+    """Write ``data`` to ``path`` (0600): a new file directly, an existing one atomically.
+
+    A file that exists is replaced by renaming a temp file over it, so a reader never sees
+    half of it. A new file is created in place: if the export dies half-way, the manifest
+    does not vouch for it and the next export writes it again.
+    """
+    if new:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            try:
+                return _write_all(fd, data)
+            except BaseException:
+                os.close(fd)
+                fd = -1
+                path.unlink(missing_ok=True)
+                raise
+            finally:
+                if fd >= 0:
+                    os.close(fd)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            st = _write_all(fd, data)
+            if st.st_mode & 0o777 != 0o600:  # a stale temp file from a crash kept its mode
+                os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    return st
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _make_durable(files: Sequence[Path]) -> None:
+    """Flush written files and their folders to disk before the manifest vouches for them.
+
+    On Linux one ``sync()`` (which waits for the writes) costs far less than an fsync per
+    file; elsewhere each file and folder is fsynced.
+    """
+    if not files:
+        return
+    if sys.platform.startswith("linux"):
+        os.sync()
+        return
+    for path in files:
+        _fsync_path(path)
+    for folder in {p.parent for p in files}:
+        _fsync_path(folder)
 
 
 @dataclass
@@ -102,15 +154,13 @@ class _Done:
 
 
 class _Batch:
-    """Hash, compare, and write changed files on a thread pool; used in parent and workers."""
+    """Hash, compare, and write the changed files; used in this process and in workers."""
 
     def __init__(self, out_dir: Path, manifest: dict[str, Entry]) -> None:
         self.out_dir = out_dir
         self.manifest = manifest
         self.done = _Done()
         self.dirs: set[Path] = set()
-        self.pending: list[tuple[str, Path, str, Future[None]]] = []
-        self.pool: ThreadPoolExecutor | None = None
 
     def put(self, rel: str, data: bytes) -> None:
         if not _inside(rel):
@@ -119,15 +169,20 @@ class _Batch:
         if path.parent not in self.dirs:
             private_dir(path.parent)
             self.dirs.add(path.parent)
-        digest = hashlib.sha256(data).hexdigest()
+        digest = hashlib.blake2b(data, digest_size=20).hexdigest()
         old = self.manifest.get(rel)
-        if old is not None and old.get("sha256") == digest and self._still_there(path, old):
+        if old is not None and old.get("blake2b") == digest and self._still_there(path, old):
             self.done.entries[rel] = old
             self.done.unchanged += 1
             return
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(max_workers=_WRITER_THREADS)
-        self.pending.append((rel, path, digest, self.pool.submit(_write_one, path, data)))
+        st = _write_file(path, data, new=old is None)
+        self.done.entries[rel] = {
+            "format": format_of(rel),
+            "blake2b": digest,
+            "size": st.st_size,
+            "mtime": st.st_mtime_ns,
+        }
+        self.done.written.append(rel)
 
     @staticmethod
     def _still_there(path: Path, old: Entry) -> bool:
@@ -136,7 +191,7 @@ class _Batch:
         except OSError:
             return False
         if (
-            not path.is_file()
+            not stat.S_ISREG(st.st_mode)
             or st.st_size != old.get("size")
             or st.st_mtime_ns != old.get("mtime")
         ):
@@ -144,24 +199,6 @@ class _Batch:
         if st.st_mode & 0o777 != 0o600:
             os.chmod(path, 0o600)
         return True
-
-    def close(self) -> _Done:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-        for _, _, _, fut in self.pending:
-            fut.result()  # re-raise the first write error
-        for d in {path.parent for _, path, _, _ in self.pending}:
-            _fsync_dir(d)
-        for rel, path, digest, _ in self.pending:
-            st = path.stat()
-            self.done.entries[rel] = {
-                "format": format_of(rel),
-                "sha256": digest,
-                "size": st.st_size,
-                "mtime": st.st_mtime_ns,
-            }
-            self.done.written.append(rel)
-        return self.done
 
 
 Job = Callable[[], Iterable[tuple[str, bytes]]]
@@ -174,12 +211,9 @@ def _run_job(index: int) -> _Done:
     assert _JOBS is not None, "worker started without jobs"
     out_dir, manifest, jobs = _JOBS
     batch = _Batch(out_dir, manifest)
-    try:
-        for rel, data in jobs[index]():
-            batch.put(rel, data)
-    finally:
-        done = batch.close()
-    return done
+    for rel, data in jobs[index]():
+        batch.put(rel, data)
+    return batch.done
 
 
 def _default_workers() -> int:
@@ -215,11 +249,10 @@ class ExportWriter:
         """Run each job (a callable yielding ``(relative path, bytes)``) and write its files.
 
         With ``parallel`` and more than one worker, the jobs run in forked processes, biggest
-        first as given, each writing its own files; :meth:`finish` waits for them. Call this
-        before :meth:`put` (a process must not fork while its own writer threads run).
+        first as given, each writing its own files; :meth:`finish` waits for them.
         """
         global _JOBS
-        if not parallel or self.workers < 2 or len(jobs) < 2 or self.batch.pool is not None:
+        if not parallel or self.workers < 2 or len(jobs) < 2:
             for job in jobs:
                 for rel, data in job():
                     self.put(rel, data)
@@ -240,13 +273,15 @@ class ExportWriter:
     def finish(self) -> tuple[list[str], int, list[str]]:
         """Wait for every write; return (written paths, unchanged count, removed paths)."""
         try:
-            done = self.batch.close()
+            done = self.batch.done
             for fut in self.futures:
                 part = fut.result()
                 done.entries.update(part.entries)
                 done.written += part.written
                 done.unchanged += part.unchanged
             self.close()
+            # Every file on disk before the manifest says so (one sync for all workers).
+            _make_durable([self.out_dir / rel for rel in done.written])
             entries = {
                 rel: e for rel, e in self.manifest.items() if e.get("format") not in self.formats
             }
@@ -260,13 +295,16 @@ class ExportWriter:
             write_private(self.out_dir / MANIFEST, orjson.dumps(body, option=orjson.OPT_INDENT_2))
         except OSError as exc:
             raise self._error(exc) from exc
+        except BrokenProcessPool as exc:
+            raise ArchiveError(
+                "an export worker process stopped unexpectedly (out of memory?): "
+                "run the export again, or with one worker"
+            ) from exc
         return sorted(done.written), done.unchanged, sorted(removed)
 
     def close(self) -> None:
         """Stop the workers (after :meth:`finish`, or to give up after an error)."""
         global _JOBS
-        if self.batch.pool is not None:
-            self.batch.pool.shutdown(wait=True)
         if self.procs is not None:
             self.procs.shutdown(wait=True, cancel_futures=True)
             self.procs = None

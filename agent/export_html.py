@@ -46,7 +46,7 @@ from agent.export_facts import (
     local_time,
     value_text,
 )
-from agent.models import CaseStatus, Direction
+from agent.models import CaseStatus, Direction, EventKind
 
 __all__ = ["case_html", "index_html", "script_json", "search_text"]
 
@@ -192,7 +192,7 @@ def case_html(b: CaseBundle) -> str:
         )
         if m.attachments:
             items = "".join(f"<li><bdi>{_e(a)}</bdi></li>" for a in m.attachments)
-            out.append(f'<ul class="attachments">{items}</ul>\n')
+            out.append(f'<ul class="attachments" aria-label="Attachments">{items}</ul>\n')
         out.append("</article>\n")
     out.append('</section>\n<section aria-labelledby="h-flags">\n<h2 id="h-flags">Flags</h2>\n')
     if b.flags:
@@ -217,7 +217,9 @@ def case_html(b: CaseBundle) -> str:
     )
     for e in b.events:
         change = ""
-        before, after = value_text(e.before), value_text(e.after)
+        is_status = e.kind is EventKind.STATUS_CHANGED
+        before = value_text(e.before, status=is_status)
+        after = value_text(e.after, status=is_status)
         if before or after:
             change = (
                 f': <bdi dir="auto">{_e(before or "(none)")}</bdi> &rarr; '

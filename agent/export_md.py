@@ -27,7 +27,7 @@ from agent.export_facts import (
     local_time,
     value_text,
 )
-from agent.models import Direction
+from agent.models import Direction, EventKind
 
 __all__ = ["case_md", "index_md", "md_inline", "md_lines"]
 
@@ -152,7 +152,9 @@ def case_md(b: CaseBundle) -> str:
         lines.append("None recorded.")
     for e in b.events:
         text = f"- {local_time(e.detected_at, tz)}: {EVENT_LABELS[e.kind]}"
-        before, after = value_text(e.before), value_text(e.after)
+        status = e.kind is EventKind.STATUS_CHANGED
+        before = value_text(e.before, status=status)
+        after = value_text(e.after, status=status)
         if before or after:
             text += f": {md_inline(before) or '(none)'} → {md_inline(after) or '(none)'}"
         lines.append(text)

@@ -2,13 +2,16 @@
 
 Builds a deterministic synthetic archive (no network, no mock site), exports it to every
 format in a fresh folder, changes a few cases, exports again into the same folder, and prints
-one JSON line: seconds for the first export, seconds for the re-export, files written each
-time, archive size, and the process's peak RSS.
+one JSON line: seconds (wall and CPU) for the first export, for an unchanged re-export and
+for a re-export with a few changed cases, files written each time, the export's size, peak
+RSS of this process and of the worker processes, and the load average (the machine may be
+shared: CPU seconds say what the export itself cost).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -199,6 +202,13 @@ def synthetic_archive(
     )
 
 
+def _cpu() -> float:
+    """CPU seconds (user + system) of this process and its finished worker processes."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=10_000)
@@ -206,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=int, default=10, help="cases changed before re-export")
     parser.add_argument("--formats", default="json,csv,md,html")
     parser.add_argument("--out", type=Path, default=None, help="keep the export here")
+    parser.add_argument("--workers", type=int, default=None, help="default: one per core")
     args = parser.parse_args(argv)
     formats = set(args.formats.split(","))
 
@@ -219,9 +230,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="caselog-bench-") as tmp:
         out = args.out or Path(tmp) / "export"
-        first = write_archive(archive, out, formats, now=now)
-        again = write_archive(archive, out, formats, now=now)
-        second = write_archive(archive2, out, formats, now=now)
+        cpu0 = _cpu()
+        first = write_archive(archive, out, formats, now=now, workers=args.workers)
+        cpu1 = _cpu()
+        again = write_archive(archive, out, formats, now=now, workers=args.workers)
+        cpu2 = _cpu()
+        second = write_archive(archive2, out, formats, now=now, workers=args.workers)
+        cpu3 = _cpu()
         data = to_json_bytes(archive2)
         t = time.perf_counter()
         from_json_bytes(data)
@@ -229,15 +244,18 @@ def main(argv: list[str] | None = None) -> int:
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
 
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = {
         "cases": args.cases,
         "messages_per_case": args.messages,
         "formats": sorted(formats),
         "first_export_s": first.seconds,
+        "first_export_cpu_s": round(cpu1 - cpu0, 2),
         "files_first": len(first.written),
         "unchanged_reexport_s": again.seconds,
         "files_rewritten_unchanged": len(again.written),
         "reexport_s": second.seconds,
+        "reexport_cpu_s": round(cpu3 - cpu2, 2),
         "changed_cases": len(changed),
         "files_rewritten": len(second.written),
         "rewritten": second.written if len(second.written) <= 40 else second.written[:40],
@@ -245,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         "export_mb": round(size / 1e6, 1),
         "build_s": round(build_s, 3),
         "peak_rss_mb": round(peak_kb / 1024, 1),
+        "workers_peak_rss_mb": round(child_kb / 1024, 1),
+        "load_avg_1m": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
     }
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0

@@ -502,3 +502,21 @@ def test_export_import_export_is_byte_identical(tmp_path: Path) -> None:
     assert (tmp_path / "two" / "archive.json").read_bytes() == (
         tmp_path / "one" / "archive.json"
     ).read_bytes()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_full_disk_is_one_clear_error_and_no_manifest_vouches_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(archive_mod, "PARALLEL_MIN_CASES", 1)
+    real = export_files._write_file
+
+    def full(path: Path, data: bytes, *, new: bool) -> os.stat_result:
+        if path.suffix == ".html":
+            raise OSError(28, "No space left on device")
+        return real(path, data, new=new)
+
+    monkeypatch.setattr(export_files, "_write_file", full)
+    with pytest.raises(ArchiveError, match=r"cannot write the export to .*No space left on device"):
+        write_archive(make_archive(3), tmp_path / "x", ALL, now=T0, workers=workers)
+    assert not (tmp_path / "x" / MANIFEST).exists()

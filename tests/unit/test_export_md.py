@@ -138,6 +138,26 @@ def account(subject: str, bodies: list[str]) -> AccountArchive:
             snapshot_id="s1",
         ),
         Event(
+            event_id="e2",
+            account=c.account,
+            case_id=c.case_id,
+            kind=EventKind.STATUS_CHANGED,
+            before="PENDING_AMAZON_ACTION",
+            after="NEEDS_YOUR_ATTENTION",
+            detected_at=T0 + timedelta(days=2),
+            snapshot_id="s2",
+        ),
+        Event(
+            event_id="e3",
+            account=c.account,
+            case_id=c.case_id,
+            kind=EventKind.SUBJECT_CHANGED,
+            before="OPEN",
+            after=subject,
+            detected_at=T0 + timedelta(days=2),
+            snapshot_id="s2",
+        ),
+        Event(
             event_id="e0",
             account=c.account,
             case_id=c.case_id,
@@ -167,6 +187,8 @@ def test_case_file_has_summary_thread_oldest_first_and_timeline() -> None:
     assert "### 1. From you: Me, 2026-11-22 08:35 PST" in text
     assert "2026-11-21 08:40 PST: Case first seen" in text
     assert "Subject changed: old \\<b\\>subject\\</b\\> → Refund \\<script\\>" in text
+    assert "Status changed: Pending Amazon Action → Needs Your Attention" in text
+    assert "Subject changed: OPEN → Refund" in text  # a subject is never read as a status
     assert "**Whose turn:** Seller, since 2026-11-23 08:35 PST" in text
     rendered = MD.render(text)
     assert tags_of(rendered) <= {

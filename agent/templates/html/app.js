@@ -81,14 +81,14 @@
       td.appendChild(a);
       tr.appendChild(td);
       cell(tr, r.subject, "subject", true);
-      var st = cell(tr, "", null);
+      var st = cell(tr, "", "status");
       var badge = document.createElement("span");
       badge.className = "badge s-" + r.status;
       badge.textContent = r.statusText;
       st.appendChild(badge);
       cell(tr, r.category);
-      cell(tr, r.createdText);
-      cell(tr, r.replyText);
+      cell(tr, r.createdText, "date");
+      cell(tr, r.replyText, "date");
       cell(tr, r.turn);
       cell(tr, r.days, "num");
       cell(tr, r.flags);
