@@ -84,15 +84,25 @@ def login_hint(account: str) -> str:
 
 
 class BrowserSession:
-    """One Chromium for the whole run; :meth:`context` opens one context per account."""
+    """One Chromium for the whole run; :meth:`context` opens one context per account.
 
-    def __init__(self, headless: bool = True, slowmo: float = 0) -> None:
-        self._pw: Playwright = sync_playwright().start()
+    ``browser`` lets a caller that already runs Playwright (a test suite) lend its own
+    Chromium; the session then neither launches nor closes one.
+    """
+
+    def __init__(
+        self, headless: bool = True, slowmo: float = 0, browser: Browser | None = None
+    ) -> None:
+        self._pw: Playwright | None = None
+        if browser is not None:
+            self.browser = browser
+            return
+        self._pw = sync_playwright().start()
         try:
             options = launch_options(headless=headless)
             if slowmo:
                 options["slow_mo"] = slowmo
-            self.browser: Browser = self._pw.chromium.launch(**options)
+            self.browser = self._pw.chromium.launch(**options)
         except BaseException:
             self._pw.stop()
             raise
@@ -101,6 +111,8 @@ class BrowserSession:
         return AccountContext(self.browser, account)
 
     def close(self) -> None:
+        if self._pw is None:
+            return
         try:
             self.browser.close()
         finally:

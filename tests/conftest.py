@@ -54,3 +54,11 @@ def mock_admin(mock_server: Any) -> Any:
 
 
 # --- end of the mock Seller Central section ----------------------------------------------------
+
+
+@pytest.fixture
+def agent_session(browser: Any) -> Any:
+    """The agent's BrowserSession on pytest-playwright's Chromium (one Playwright per process)."""
+    from agent.session import BrowserSession
+
+    return BrowserSession(browser=browser)

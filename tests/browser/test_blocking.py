@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from agent.config import Account
-from agent.session import BrowserSession
 
 FETCH = """async (url) => {
   try { const r = await fetch(url); return "status " + r.status; }
@@ -15,9 +14,9 @@ FETCH = """async (url) => {
 
 
 @pytest.mark.browser
-def test_other_hosts_and_heavy_resources_are_blocked(mock_server) -> None:  # type: ignore[no-untyped-def]
+def test_other_hosts_and_heavy_resources_are_blocked(mock_server, agent_session) -> None:  # type: ignore[no-untyped-def]
     account = Account(name="shop", base_url=mock_server.url)
-    with BrowserSession() as session:
+    with agent_session as session:
         ctx = session.context(account)
         try:
             ctx.goto("/ap/signin")

@@ -12,7 +12,7 @@ from agent.errors import BrowserMissing
 
 def test_explicit_chromium_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(browser.ENV_CHROMIUM, str(tmp_path / "nope"))
-    with pytest.raises(BrowserMissing, match="CASELOG_CHROMIUM=.*is not an executable file"):
+    with pytest.raises(BrowserMissing, match=r"CASELOG_CHROMIUM=.*is not an executable file"):
         browser.find_browser()
 
 
