@@ -335,14 +335,14 @@ def _jobs(
     """
     at = archive.generated_at
     jobs: list[Job] = []
-    if "csv" in chosen:
-        jobs.append(partial(_csv_files, groups, now))
-    if "json" in chosen:
-        jobs.append(partial(_json_files, archive))
     if "html" in chosen:
         jobs.append(
             partial(_index_file, "html/index.html", export_html.index_html, groups, at, now)
         )
+    if "csv" in chosen:
+        jobs.append(partial(_csv_files, groups, now))
+    if "json" in chosen:
+        jobs.append(partial(_json_files, archive))
     if "md" in chosen:
         jobs.append(partial(_index_file, "md/index.md", export_md.index_md, groups, at, now))
     cases = [b for g in groups for b in g.cases]

@@ -36,6 +36,7 @@ from agent.models import CaseStatus, EventKind
 
 __all__ = [
     "STATUS_COLOURS",
+    "all_response_times",
     "cases_by_category",
     "chart_timezone",
     "open_by_status",
@@ -286,13 +287,16 @@ def open_by_status(groups: Sequence[AccountBundles], *, until: datetime) -> Mark
 # --------------------------------------------------------------------------- response times
 
 
-def _all_response_times(groups: Sequence[AccountBundles]) -> list[tuple[datetime, float]]:
+def all_response_times(groups: Sequence[AccountBundles]) -> list[tuple[datetime, float]]:
+    """Every (seller's message, hours until Amazon answered) in the archive."""
     return [rt for g in groups for b in g.cases for rt in amazon_response_times(b.messages)]
 
 
-def response_times_by_month(groups: Sequence[AccountBundles]) -> Markup:
+def response_times_by_month(
+    groups: Sequence[AccountBundles], times: list[tuple[datetime, float]] | None = None
+) -> Markup:
     label = "Amazon's response time: median hours per month"
-    times = _all_response_times(groups)
+    times = all_response_times(groups) if times is None else times
     if not times:
         return _empty("response-by-month", label, "No answered messages yet")
     tz = chart_timezone(groups)
@@ -318,9 +322,11 @@ BUCKETS: tuple[tuple[str, float], ...] = (
 )
 
 
-def response_time_distribution(groups: Sequence[AccountBundles]) -> Markup:
+def response_time_distribution(
+    groups: Sequence[AccountBundles], times: list[tuple[datetime, float]] | None = None
+) -> Markup:
     label = "Amazon's response time: how many answers took how long"
-    times = _all_response_times(groups)
+    times = all_response_times(groups) if times is None else times
     if not times:
         return _empty("response-distribution", label, "No answered messages yet")
     counts = [0] * len(BUCKETS)

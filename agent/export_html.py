@@ -270,6 +270,7 @@ def _row(b: CaseBundle, now: datetime) -> list[Any]:
 
 def _charts(groups: Sequence[AccountBundles], generated_at: datetime) -> list[dict[str, Any]]:
     tzname = export_charts.chart_timezone(groups).key
+    times = export_charts.all_response_times(groups)
     return [
         {
             "name": "open-by-status",
@@ -282,13 +283,13 @@ def _charts(groups: Sequence[AccountBundles], generated_at: datetime) -> list[di
         {
             "name": "response-by-month",
             "title": "Amazon's response time, median per month",
-            "svg": export_charts.response_times_by_month(groups),
+            "svg": export_charts.response_times_by_month(groups, times),
             "note": "Hours from your message to Amazon's next answer, by the month you wrote.",
         },
         {
             "name": "response-distribution",
             "title": "Amazon's response times",
-            "svg": export_charts.response_time_distribution(groups),
+            "svg": export_charts.response_time_distribution(groups, times),
             "note": "How many of Amazon's answers came within each delay.",
         },
         {

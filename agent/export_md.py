@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from agent.export_facts import (
     EVENT_LABELS,
@@ -63,6 +64,7 @@ def _line_start(line: str) -> str:
     return line
 
 
+@lru_cache(maxsize=8192)  # senders, accounts, statuses repeat across thousands of cases
 def md_inline(text: str) -> str:
     """Escape ``text`` for one line of Markdown (a heading, list item or table cell)."""
     return _line_start(_escape(" ".join(text.split())))
@@ -85,11 +87,14 @@ def md_lines(text: str, prefix: str = "") -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=8192)
 def _code(text: str) -> str:
     """A code span: shown literally, never linked. Used for IDs and e-mail addresses."""
     text = " ".join(text.split())
     if not text:
         return ""
+    if "`" not in text:
+        return f"`{text}`"
     longest = max((len(r) for r in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
