@@ -23,7 +23,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,7 @@ __all__ = [
     "AccountArchive",
     "Archive",
     "ExportResult",
+    "data_as_of",
     "filter_archive",
     "from_json_bytes",
     "json_schema_bytes",
@@ -140,6 +141,30 @@ class Archive(_Strict):
                     )
                 owner[case.case_id] = acc.account
         return self
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def data_as_of(accounts: Iterable[AccountArchive]) -> datetime:
+    """A ``generated_at`` that depends on the data alone: the newest moment it records.
+
+    The latest of every case's ``last_seen_at``/``last_updated_at``, message's ``sent_at``,
+    event's ``detected_at`` (1970-01-01 for an empty archive). After a sync this is the time
+    of the newest snapshot that saw anything; after ``caselog import`` it is the same as in
+    the imported file, so export -> import -> export stays byte-identical without storing
+    anything extra. (A store that keeps its newest snapshot time may pass that instead, as
+    long as an import restores it.)
+    """
+    newest = EPOCH
+    for acc in accounts:
+        for c in acc.cases:
+            newest = max(newest, c.last_seen_at, c.last_updated_at or EPOCH)
+        for m in acc.messages:
+            newest = max(newest, m.sent_at)
+        for e in acc.events:
+            newest = max(newest, e.detected_at)
+    return newest
 
 
 # --------------------------------------------------------------------------- JSON

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import stat
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -217,7 +218,12 @@ def _run_job(index: int) -> _Done:
 
 
 def _default_workers() -> int:
-    if "fork" not in multiprocessing.get_all_start_methods():
+    """One worker per core (at most 4) when this process can fork safely, else 1.
+
+    Forking a process that runs other threads (a scheduler, a browser driver) can copy a
+    lock another thread holds; such a process renders in one process instead.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1
     return min(os.cpu_count() or 1, 4)
 

@@ -18,6 +18,7 @@ from agent.archive import (
     SCHEMA_VERSION,
     AccountArchive,
     Archive,
+    data_as_of,
     filter_archive,
     from_json_bytes,
     json_schema_bytes,
@@ -177,6 +178,25 @@ def test_json_layout_is_sorted_and_documented() -> None:
     keys = [(m["case_id"], m["sent_at"], m["message_id"]) for m in acme["messages"]]
     assert keys == sorted(keys)
     assert acme["cases"][0]["last_seen_at"] == "2026-10-04T12:00:00.000123Z"
+
+
+def test_data_as_of_survives_an_import() -> None:
+    archive = make_archive()
+    newest = max(c.last_seen_at for a in archive.accounts for c in a.cases)
+    assert data_as_of(archive.accounts) == newest
+    assert data_as_of(from_json_bytes(to_json_bytes(archive)).accounts) == newest
+    assert data_as_of([]) == datetime(1970, 1, 1, tzinfo=UTC)
+    late = Event(
+        event_id="late",
+        account="acme",
+        case_id=archive.accounts[1].cases[0].case_id,
+        kind=EventKind.CASE_MISSING,
+        detected_at=newest + timedelta(hours=1),
+        snapshot_id="s9",
+    )
+    acc = archive.accounts[1]
+    bumped = acc.model_copy(update={"events": [*acc.events, late]})
+    assert data_as_of([bumped]) == newest + timedelta(hours=1)
 
 
 def test_generated_at_is_an_input_not_the_clock() -> None:
@@ -520,3 +540,10 @@ def test_a_full_disk_is_one_clear_error_and_no_manifest_vouches_for_it(
     with pytest.raises(ArchiveError, match=r"cannot write the export to .*No space left on device"):
         write_archive(make_archive(3), tmp_path / "x", ALL, now=T0, workers=workers)
     assert not (tmp_path / "x" / MANIFEST).exists()
+
+
+def test_a_process_with_other_threads_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export_files.threading, "active_count", lambda: 1)
+    assert export_files._default_workers() == min(os.cpu_count() or 1, 4)
+    monkeypatch.setattr(export_files.threading, "active_count", lambda: 2)
+    assert export_files._default_workers() == 1
