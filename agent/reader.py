@@ -132,9 +132,12 @@ class Reader:
     ) -> dict[str, CaseDetail]:
         raise NotImplementedError
 
-    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
-        """Search each ID (all history); return the IDs the site still knows."""
+    def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
+        """Search each ID (all history); return the rows of those the site still knows."""
         raise NotImplementedError
+
+    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
+        return set(self.search_rows(case_ids))
 
     def _check_total(self, rows: list[ListRow], stated: int, pages: int) -> ListResult:
         ids = [r.case_id for r in rows]
@@ -281,7 +284,7 @@ class HtmlReader(Reader):
             messages=with_stable_ids(case_id, drafts),
         )
 
-    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
+    def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
         reqs = [
             Request(
                 key=cid,
@@ -291,7 +294,12 @@ class HtmlReader(Reader):
             for cid in case_ids
         ]
         got = self.fetch_lists(reqs) if reqs else {}
-        return {cid for cid in case_ids if any(r.get("case_id") == cid for r in got[cid]["rows"])}
+        return {
+            cid: self.row(r)
+            for cid in case_ids
+            for r in got[cid]["rows"]
+            if r.get("case_id") == cid
+        }
 
 
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -492,14 +500,13 @@ class ApiReader(Reader):
             messages=with_stable_ids(case_id, drafts),
         )
 
-    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
+    def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
         reqs = [self._search_request(0, text=cid, key=cid) for cid in case_ids]
         got = self.fetcher.fetch(reqs) if reqs else {}
-        found = set()
+        found = {}
         for cid in case_ids:
             _, items = self.search_data(cid, got[cid])
-            if any(str(i.get("caseId")) == cid for i in items):
-                found.add(cid)
+            found.update({cid: self.row(i) for i in items if str(i.get("caseId")) == cid})
         return found
 
 
@@ -587,12 +594,11 @@ class DomReader(HtmlReader):
                 progress(1)
         return out
 
-    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
-        found = set()
+    def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
+        found = {}
         for cid in case_ids:
             data = self._list_page(1, f"&q={quote(cid)}")
-            if any(r.get("case_id") == cid for r in data["rows"]):
-                found.add(cid)
+            found.update({cid: self.row(r) for r in data["rows"] if r.get("case_id") == cid})
         return found
 
 
@@ -642,8 +648,8 @@ class FallbackReader(Reader):
                 raise
             return self.current.details(case_ids, progress)
 
-    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
-        return self.current.search_ids(case_ids)
+    def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
+        return self.current.search_rows(case_ids)
 
 
 def make_reader(

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from agent.config import Account, Marketplace, Settings
-from agent.diff import absences, diff_snapshots
+from agent.diff import Absences, absences, diff_snapshots
 from agent.errors import AuthRequired, ExitCode
 from agent.fetcher import Fetcher, ReadError
 from agent.home import home_dir, private_dir, write_private
@@ -164,6 +164,8 @@ class AccountSync:
         now = self.clock()
         snapshot_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
         stored = {c.case_id: c for c in store.cases()}
+        prev = store.last_complete_snapshot()
+        away = absences(store.events())
         states: dict[str, CaseState] = {}
         pages = stated = rows_seen = details_read = 0
         new_messages: list[Message] = []
@@ -185,6 +187,7 @@ class AccountSync:
                 readers[marketplace.id if marketplace else ""] = reader
                 reader.open()
                 listing = reader.list_all()
+                listing.rows.extend(self._rescue(reader, listing.rows, prev, away, stored))
                 pages += listing.pages
                 stated += listing.stated_total
                 rows_seen += len(listing.rows)
@@ -242,7 +245,9 @@ class AccountSync:
         )
         result = SyncResult(self.account.name, snapshot, new_messages=len(new_messages))
         if snapshot.complete:
-            result.events = self._record_events(store, snapshot, new_messages, readers, now)
+            result.events = self._record_events(
+                store, snapshot, new_messages, readers, prev, away, now
+            )
         failed = next(
             (r.fetcher.failed_page for r in readers.values() if r.fetcher.failed_page), None
         )
@@ -254,12 +259,39 @@ class AccountSync:
             raise auth_error
         return result
 
+    @staticmethod
+    def _rescue(
+        reader: Reader,
+        rows: list[ListRow],
+        prev: Snapshot | None,
+        away: Absences,
+        stored: dict[str, Case],
+    ) -> list[ListRow]:
+        """Cases the last complete listing had and this one lacks: search each ID before
+        believing it. A case the search finds was only left out of the listing (the site
+        does that for a while); it is read as listed, and nothing is reported."""
+        if prev is None:
+            return []
+        listed = {r.case_id for r in rows}
+        market = reader.marketplace_id
+        lacking = [
+            cid
+            for cid in prev.cases
+            if cid not in listed
+            and cid not in away.missing
+            and cid not in away.gone
+            and (cid not in stored or stored[cid].marketplace == market)
+        ]
+        return list(reader.search_rows(lacking).values()) if lacking else []
+
     def _record_events(
         self,
         store: Store,
         snapshot: Snapshot,
         new_messages: list[Message],
         readers: dict[str, Reader],
+        prev: Snapshot | None,
+        away: Absences,
         now: datetime,
     ) -> list[Event]:
         """Diff against the previous complete snapshot; store the events (append-only).
@@ -267,8 +299,6 @@ class AccountSync:
         A case missing since an earlier sync and still absent is searched by its ID; only
         when the search finds nothing is it ``case_gone``.
         """
-        prev = store.last_complete_snapshot()
-        away = absences(store.events())
         gone_confirmed: set[str] = set()
         by_marketplace: dict[str, list[str]] = {}
         for cid in away.to_search(snapshot):
