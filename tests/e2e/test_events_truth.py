@@ -1,0 +1,91 @@
+"""The events the agent records equal the events that follow from the site's ground truth
+between syncs, while the mock's clock runs in several steps; syncs made during faults (blank
+page, a case left out, session expiry) add no events."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+from e2e_truth import MERCHANT_ACCOUNT
+
+from agent.store import Store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+Key = tuple[str, str, str, str]
+
+
+def expected_events(before: dict[str, Any], after: dict[str, Any], merchant: str) -> Counter[Key]:
+    """What changed on the site between two ground-truth dumps, as (case, kind, from, to)."""
+    old = {c["case_id"]: c for c in before["cases"] if c["merchant_id"] == merchant}
+    new = {c["case_id"]: c for c in after["cases"] if c["merchant_id"] == merchant}
+    out: Counter[Key] = Counter()
+    for cid, case in new.items():
+        prev = old.get(cid)
+        known = {m["message_id"] for m in prev["messages"]} if prev else set()
+        for m in case["messages"]:
+            if m["message_id"] not in known:
+                out[(cid, f"message_{m['direction']}", "", m["message_id"])] += 1
+        if prev is None:
+            out[(cid, "case_new", "", "")] += 1
+            continue
+        if prev["status"] != case["status"]:
+            out[(cid, "status_changed", prev["status"], case["status"])] += 1
+        if prev["subject"] != case["subject"]:
+            out[(cid, "subject_changed", "", "")] += 1
+        if sorted(prev["cc"]) != sorted(case["cc"]):
+            out[(cid, "cc_changed", "", "")] += 1
+    return out
+
+
+def recorded_events(home: Any, account: str) -> Counter[Key]:
+    out: Counter[Key] = Counter()
+    with Store.open(home / "data" / f"{account}.json", readonly=True) as store:
+        for e in store.events():
+            kind = e.kind.value
+            if kind == "status_changed":
+                out[(e.case_id, kind, e.before["status"], e.after["status"])] += 1
+            elif kind.startswith("message_"):
+                out[(e.case_id, kind, "", e.after["message_id"])] += 1
+            else:
+                out[(e.case_id, kind, "", "")] += 1
+    return out
+
+
+def test_recorded_events_follow_the_site_history(cli, site) -> None:  # type: ignore[no-untyped-def]
+    def sync_all() -> None:
+        result = cli("sync", "--all", "--json")
+        assert result.returncode == 0, result.stderr
+        assert all(s["complete"] for s in json.loads(result.stdout))
+
+    sync_all()  # the baseline: no events
+    dumps = [site.admin.ground_truth()]
+    for step in ({"days": 1}, {"days": 1}, {"hours": 12}):
+        site.admin.advance(**step)
+        sync_all()
+        dumps.append(site.admin.ground_truth())
+    end = dumps[-1]
+    expected = {
+        a: sum((expected_events(x, y, m) for x, y in itertools.pairwise(dumps)), Counter())
+        for m, a in MERCHANT_ACCOUNT.items()
+    }
+    assert sum(sum(c.values()) for c in expected.values()) > 10, "the simulator did little"
+    for account, want in expected.items():
+        assert recorded_events(cli.home, account) == want
+
+    # syncs during faults add nothing
+    before = {a: recorded_events(cli.home, a) for a in MERCHANT_ACCOUNT.values()}
+    site.admin.set_faults(blank=True)
+    assert cli("sync", "--all").returncode == 4
+    site.admin.clear_faults()
+    victim = end["cases"][5]["case_id"]
+    site.admin.set_faults(drop_case=victim)
+    sync_all()
+    site.admin.clear_faults()
+    site.admin.expire_sessions()
+    sync_all()
+    assert {a: recorded_events(cli.home, a) for a in MERCHANT_ACCOUNT.values()} == before
