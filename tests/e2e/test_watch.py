@@ -1,0 +1,102 @@
+"""`caselog watch` with a short interval and a local webhook as the apprise target: it keeps
+running through an injected failure, says "monitoring is broken" once, notifies each newly
+due item exactly once, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append(json.loads(body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"json://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_watch_notifies_once_survives_failure_and_stops_on_sigterm(cli, site, webhook) -> None:  # type: ignore[no-untyped-def]
+    url, received = webhook
+    config = cli.home / "caselog.toml"
+    config.write_text(
+        config.read_text()
+        + f"""
+[watch]
+interval_minutes = 0.05
+jitter_seconds = 0
+failures_before_alert = 2
+
+[notify]
+urls = ["{url}"]
+"""
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agent", "watch", "--account", "demo-outdoor", "-v"],
+        env=cli.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: any("need action" in r["title"] for r in received), 90, "the first notice")
+        first = [r for r in received if "need action" in r["title"]]
+        assert len(first) == 1
+        due_lines = [line for line in first[0]["message"].splitlines() if line.startswith("- case")]
+        assert due_lines, first[0]["message"]
+        time.sleep(8)  # two more rounds with nothing new: silence
+        assert len([r for r in received if "need action" in r["title"]]) == 1
+
+        site.admin.set_faults(blank=True)  # the injected failure
+        wait_for(
+            lambda: any("monitoring is broken" in r["message"] for r in received),
+            90,
+            "the broken-monitoring notice",
+        )
+        time.sleep(7)  # more failing rounds: said once
+        assert len([r for r in received if "monitoring is broken" in r["message"]]) == 1
+        site.admin.clear_faults()
+        wait_for(lambda: any("works again" in r["title"] for r in received), 90, "recovery")
+        assert proc.poll() is None, "a failing job must never stop the loop"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "stopped" in err
+    notified = [
+        line for r in received for line in r["message"].splitlines() if line.startswith("- case")
+    ]
+    assert len(notified) == len(set(notified)), "an item was notified twice"
