@@ -126,6 +126,28 @@ def test_expired_session_signs_in_again(cli, site) -> None:  # type: ignore[no-u
     assert_store_is_truth(cli, site)
 
 
+def test_session_expiring_mid_run_signs_in_again(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    site.admin.set_faults(expire_after_requests=12)  # in the middle of the detail reads
+    code, summary, err = sync(cli, "--full")
+    assert code == 0, err
+    assert summary["complete"]
+    assert site.admin.faults()["expire_after_requests"] == 0, "the session did expire"
+    assert_store_is_truth(cli, site)
+    assert events(cli.home) == []
+
+
+def test_session_expiring_mid_run_without_credentials_is_exit_3(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    cli.env["CASELOG_DEMO_PASSWORD"] = ""
+    site.admin.set_faults(expire_after_requests=12)
+    code, _, err = sync(cli, "--full")
+    assert code == 3
+    assert "caselog login --account demo-outdoor --headed" in err
+    assert snapshots(cli.home)[-1].reason.value == "login_needed"
+    assert events(cli.home) == []
+
+
 def test_expired_session_without_credentials_needs_a_person(cli, site) -> None:  # type: ignore[no-untyped-def]
     assert sync(cli)[0] == 0
     site.admin.expire_sessions()

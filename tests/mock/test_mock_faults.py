@@ -185,3 +185,19 @@ def test_faults_from_options_apply_at_start_and_after_reset() -> None:
             admin.set_faults(typo=True)
     finally:
         server.stop()
+
+
+def test_sessions_expire_after_n_requests(mock_server, mock_admin) -> None:  # type: ignore[no-untyped-def]
+    from caselog_mock import SellerClient
+
+    mock_admin.reset(scenario="demo")
+    client = SellerClient(mock_server.url)
+    login = mock_server.login
+    client.sign_in(login["email"], login["password"], login["totp_secret"])
+    mock_admin.set_faults(expire_after_requests=3)
+    paths = ["/cu/case-lobby"] * 4  # the default selection is a modern marketplace
+    landed = [client.get(p).url for p in paths]
+    assert all("/ap/signin" not in u for u in landed[:2])
+    assert all("/ap/signin" in u for u in landed[2:])
+    assert mock_admin.faults()["expire_after_requests"] == 0
+    mock_admin.clear_faults()
