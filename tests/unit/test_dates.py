@@ -23,8 +23,12 @@ CN = ["%Y/%m/%d %H:%M", "%Y/%m/%d"]
         # clocks go back 1 Nov 2026: 1:30 AM happens twice, the abbreviation decides
         ("Nov 1, 2026 1:30 AM PDT", US, "America/Los_Angeles", datetime(2026, 11, 1, 8, 30)),
         ("Nov 1, 2026 1:30 AM PST", US, "America/Los_Angeles", datetime(2026, 11, 1, 9, 30)),
-        ("  Nov\u00a021, 2026  4:35\u202fPM PST ", US, "America/Los_Angeles",
-         datetime(2026, 11, 22, 0, 35)),
+        (
+            "  Nov\u00a021, 2026  4:35\u202fPM PST ",
+            US,
+            "America/Los_Angeles",
+            datetime(2026, 11, 22, 0, 35),
+        ),
     ],
 )
 def test_parse(text: str, formats: list[str], zone: str, expected: datetime) -> None:
