@@ -82,6 +82,7 @@ class RuleSettings(Strict):
     wait_after_escalation_hours: float = 48
     reopen_window_days: float = 14
     reopen_remind_days_before: float = 3
+    reopen_grace_days: float = 7  # after the window closes, say "open a new case" this long
     urgent_factor: float = 0.5
     urgent_categories: dict[str, list[str]] = Field(
         default_factory=lambda: {

@@ -384,7 +384,8 @@ def _case_flags(
     if ctx.clock.turn is Turn.AMAZON:
         return _amazon_flags(ctx)
     if case.status is CaseStatus.ANSWERED:
-        return [_reopen_flag(ctx)]
+        flag = _reopen_flag(ctx)
+        return [flag] if flag else []
     return []
 
 
@@ -663,9 +664,13 @@ def _urgent_note(ctx: _Context) -> str:
 # -- Answered: the reopen window -------------------------------------------------------------
 
 
-def _reopen_flag(ctx: _Context) -> Flag:
+def _reopen_flag(ctx: _Context) -> Flag | None:
+    """Remind before the window to reopen an answered case closes, and for a week after it
+    (open a new case instead); older answered cases are history, not a to-do."""
     answered = ctx.clock.since
     closes = answered + timedelta(days=ctx.rules.reopen_window_days)
+    if ctx.now > closes + timedelta(days=ctx.rules.reopen_grace_days):
+        return None
     remind = closes - timedelta(days=ctx.rules.reopen_remind_days_before)
     started = f"Answered on {ctx.day(answered)}"
     if closes > ctx.now:

@@ -555,6 +555,15 @@ def test_reopen_window(now: datetime, due: bool, severity: Severity, says: str) 
     assert reopen.reason.startswith("Answered on 2 Nov; ")
 
 
+@pytest.mark.parametrize(
+    ("now", "flagged"), [(la(23), True), (la(24), False), (la(20, month=12), False)]
+)
+def test_reopen_reminder_ends_a_week_after_the_window(now: datetime, flagged: bool) -> None:
+    c = case(CaseStatus.ANSWERED, created=la(1))
+    flags = flags_of(c, [msg(AMAZON, la(2), "This is resolved.")], now=now)
+    assert any(f.kind is FlagKind.REOPEN_WINDOW for f in flags) is flagged
+
+
 def test_reopen_window_done_means_settled() -> None:
     c = case(CaseStatus.ANSWERED, created=la(1))
     messages = [msg(AMAZON, la(2))]
