@@ -73,7 +73,7 @@ def root(
 
 
 # Commands are registered by their modules; importing them here wires them up.
-from agent import cmd_cases, cmd_mission, cmd_setup  # noqa: E402,F401
+from agent import cmd_archive, cmd_cases, cmd_mission, cmd_setup  # noqa: E402,F401
 
 
 def main() -> None:

@@ -154,7 +154,7 @@ def run_demo(days: int = 3, say: Say = lambda s: None, keep_home: bool = False) 
             account = next(a.name for a in settings.accounts if a.name == target.account)
             report.draft = draft(settings, target.case_id, "escalation", now, account)
         report.calendar = write_calendar(settings, now)
-        report.archive = _export(settings, now)
+        report.archive = _export(settings)
     finally:
         server.stop()
         if previous_home is None:
@@ -165,10 +165,10 @@ def run_demo(days: int = 3, say: Say = lambda s: None, keep_home: bool = False) 
     return report
 
 
-def _export(settings: Settings, now: datetime) -> Path | None:
-    """Write the archive when the export module is available."""
-    try:
-        from agent.export import export_accounts
-    except ImportError:
-        return None
-    return export_accounts(settings, None, None, formats={"json", "csv", "md", "html"}, now=now)
+def _export(settings: Settings) -> Path:
+    """The seller's archive of the demo's data, in every format."""
+    from agent.export import default_out_dir, export_archive
+
+    out = default_out_dir()
+    export_archive(settings, out, {"json", "csv", "md", "html"})
+    return out / "html" / "index.html"

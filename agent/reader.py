@@ -506,7 +506,9 @@ class ApiReader(Reader):
         found = {}
         for cid in case_ids:
             _, items = self.search_data(cid, got[cid])
-            found.update({cid: self.row(i) for i in items if str(i.get("caseId")) == cid})
+            hit = next((i for i in items if str(i.get("caseId")) == cid), None)
+            if hit is not None:
+                found[cid] = self.row(hit)
         return found
 
 
@@ -598,7 +600,9 @@ class DomReader(HtmlReader):
         found = {}
         for cid in case_ids:
             data = self._list_page(1, f"&q={quote(cid)}")
-            found.update({cid: self.row(r) for r in data["rows"] if r.get("case_id") == cid})
+            hit = next((r for r in data["rows"] if r.get("case_id") == cid), None)
+            if hit is not None:
+                found[cid] = self.row(hit)
         return found
 
 

@@ -254,6 +254,8 @@ class AccountSync:
         if reason is not None and reason is not IncompleteReason.LOGIN_NEEDED:
             result.failed_page = self._save_failed_page(snapshot, failed, ctx)
         store.add_snapshot(snapshot)
+        if store.meta().get("timezone") != self.account.timezone:
+            store.set_meta(timezone=self.account.timezone)
         store.commit()
         if auth_error is not None:
             raise auth_error
