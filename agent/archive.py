@@ -445,15 +445,16 @@ def write_archive(
 
     Layout: ``archive.json`` + ``archive.schema.json`` (json); ``cases.csv`` + ``messages.csv``
     (csv); ``md/index.md`` + ``md/<case_id>.md`` (md); ``html/index.html`` +
-    ``html/cases/<case_id>.html`` (html). Folders are 0700, files 0600, each written atomically.
-    A manifest (``.caselog-export.json``) remembers each file's hash so a re-export rewrites
+    ``html/cases/<case_id>.html`` (html). Folders are 0700, files 0600; a file that exists is
+    replaced atomically (see :mod:`agent.export_files`). A manifest (``.caselog-export.json``) remembers each file's hash so a re-export rewrites
     only files whose bytes changed, and removes files of an earlier export of the same formats
     that the archive no longer has (a case filtered out, say). Other files are never touched.
 
     ``now`` is only used for "days waiting" and active flags in ``cases.csv`` and the two
     index pages; per-case pages depend on the case alone, so they stay unchanged when only
-    time passes. ``workers``: processes rendering the per-case pages (default: one per core,
-    up to 4, when ``fork`` is available and there are thousands of cases; 1 = this process).
+    time passes. ``workers``: processes that render and write (default: one per core, up to
+    4, when ``fork`` is available, no other thread runs, and there are at least
+    ``PARALLEL_MIN_CASES`` cases; 1 = all in this process).
     """
     if now.tzinfo is None:
         raise ArchiveError("the export time must carry a timezone")

@@ -1,21 +1,23 @@
 """Putting an export on disk: private, atomic, and only what changed.
 
 :class:`ExportWriter` receives rendered files (relative path + bytes) and makes the output
-folder hold them. Folders are 0700 (:func:`agent.home.private_dir`), files 0600, each written
-atomically like :func:`agent.home.write_private` (a temp file renamed over the old one), but
-made durable in bulk: on Linux one ``sync()`` at the end instead of an fsync per file, which is
-what makes a 10,000-case export take seconds. Only then is the manifest written (with
-``write_private``), so it never vouches for a file that is not on disk.
+folder hold them. Folders are 0700 (:func:`agent.home.private_dir`), files 0600. A file that
+already exists is replaced like :func:`agent.home.write_private` does (a temp file renamed
+over it, so nobody ever reads half of it); a new file is created in place. Durability comes in
+bulk: on Linux one ``sync()`` at the end instead of an fsync per file (elsewhere, an fsync per
+file and folder), which is what makes a 10,000-case export take seconds. Only then is the
+manifest written (with ``write_private``), so it never vouches for a file that is not on disk;
+a file left half-written by a crash is not in the manifest and is written again next time.
 
 Rendering jobs (JSON, CSV, index pages, chunks of case pages) can run in forked worker
 processes (:meth:`ExportWriter.run`) on machines with more than one core; each worker writes
-its own files and reports back what it wrote. Without ``fork`` (Windows), with one core, or
-for small exports, everything runs in this process.
+its own files and reports back what it wrote. Without ``fork`` (Windows), with one core, in a
+process that runs other threads, or for small exports, everything runs in this process.
 
-A manifest (``.caselog-export.json``, written with ``write_private``) remembers each file's
-BLAKE2b hash, size and mtime. A file whose new bytes hash the same, and which is still on disk with
-the recorded size and mtime, is left alone. Files of an earlier export that this one no longer
-produces (for the formats being exported) are removed; nothing else in the folder is touched.
+The manifest (``.caselog-export.json``) remembers each file's BLAKE2b hash, size and mtime. A
+file whose new bytes hash the same, and which is still on disk with the recorded size and
+mtime, is left alone. Files of an earlier export that this one no longer produces (for the
+formats being exported) are removed; nothing else in the folder is touched.
 """
 
 from __future__ import annotations
