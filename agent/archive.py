@@ -446,9 +446,10 @@ def write_archive(
     Layout: ``archive.json`` + ``archive.schema.json`` (json); ``cases.csv`` + ``messages.csv``
     (csv); ``md/index.md`` + ``md/<case_id>.md`` (md); ``html/index.html`` +
     ``html/cases/<case_id>.html`` (html). Folders are 0700, files 0600; a file that exists is
-    replaced atomically (see :mod:`agent.export_files`). A manifest (``.caselog-export.json``) remembers each file's hash so a re-export rewrites
-    only files whose bytes changed, and removes files of an earlier export of the same formats
-    that the archive no longer has (a case filtered out, say). Other files are never touched.
+    replaced atomically (see :mod:`agent.export_files`). A manifest (``.caselog-export.json``)
+    remembers each file's hash so a re-export rewrites only files whose bytes changed, and
+    removes files of an earlier export of the same formats that the archive no longer has (a
+    case filtered out, say). Other files are never touched.
 
     ``now`` is only used for "days waiting" and active flags in ``cases.csv`` and the two
     index pages; per-case pages depend on the case alone, so they stay unchanged when only
