@@ -19,12 +19,15 @@ access is in :mod:`agent.export_files`.
 from __future__ import annotations
 
 import gc
+import hashlib
+import os
 import time
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +41,10 @@ from pydantic import (
     model_validator,
 )
 
-from agent import export_csv, export_html, export_md
+from agent import __version__, export_csv, export_html, export_md
 from agent.errors import ArchiveError
 from agent.export_facts import AccountBundles, CaseBundle, account_bundles
-from agent.export_files import ExportWriter, Job
+from agent.export_files import ExportWriter, Job, Lazy
 from agent.models import Case, CaseStatus, Event, Flag, Message, UtcDatetime
 
 __all__ = [
@@ -353,10 +356,10 @@ _CASES_PER_JOB = 1000
 def _jobs(
     archive: Archive, groups: list[AccountBundles], chosen: list[str], now: datetime
 ) -> list[Job]:
-    """The export as independent rendering jobs, biggest first; each yields (path, bytes).
+    """The export as independent jobs, biggest first; each yields (path, bytes or Lazy).
 
-    Per-case pages depend on their case alone (never on ``now``), so they stay unchanged on a
-    re-export unless the case changed.
+    Per-case pages depend on their case alone (never on ``now``): on a re-export they are
+    not even rendered unless the case (or the renderer) changed.
     """
     at = archive.generated_at
     jobs: list[Job] = []
@@ -371,12 +374,10 @@ def _jobs(
     if "md" in chosen:
         jobs.append(partial(_index_file, "md/index.md", export_md.index_md, groups, at, now))
     cases = [b for g in groups for b in g.cases]
-    # Each job writes into one folder, md and html jobs alternating, so that two workers
-    # mostly create files in different folders (creating files in one folder is serialised).
-    for lo in range(0, len(cases), _CASES_PER_JOB):
-        for fmt in ("md", "html"):
-            if fmt in chosen:
-                jobs.append(partial(_case_pages, cases[lo : lo + _CASES_PER_JOB], fmt))
+    pages = [fmt for fmt in ("md", "html") if fmt in chosen]
+    if pages:
+        for lo in range(0, len(cases), _CASES_PER_JOB):
+            jobs.append(partial(_case_pages, cases[lo : lo + _CASES_PER_JOB], pages))
     return jobs
 
 
@@ -398,12 +399,62 @@ def _index_file(
     return [(rel, render(groups, generated_at=generated_at, now=now).encode())]
 
 
-def _case_pages(cases: Sequence[CaseBundle], fmt: str) -> Iterator[tuple[str, bytes]]:
+def _case_pages(cases: Sequence[CaseBundle], pages: Sequence[str]) -> Iterator[tuple[str, Lazy]]:
+    """Each case's pages, rendered only if their inputs changed since the last export."""
+    md, html = "md" in pages, "html" in pages
     for b in cases:
-        if fmt == "md":
-            yield f"md/{b.case.case_id}.md", export_md.case_md(b).encode()
-        else:
-            yield f"html/cases/{b.case.case_id}.html", export_html.case_html(b).encode()
+        source = _page_source(b)
+        if md:
+            yield f"md/{b.case.case_id}.md", Lazy(source, partial(_md_page, b))
+        if html:
+            yield f"html/cases/{b.case.case_id}.html", Lazy(source, partial(_html_page, b))
+
+
+def _md_page(b: CaseBundle) -> bytes:
+    return export_md.case_md(b).encode()
+
+
+def _html_page(b: CaseBundle) -> bytes:
+    return export_html.case_html(b).encode()
+
+
+_RENDERER_FILES = (
+    "export_facts.py",
+    "export_md.py",
+    "export_html.py",
+    "templates/html/base.css",
+    "templates/html/case.css",
+)
+
+
+@cache
+def _renderer_key() -> bytes:
+    """What the case pages' code looks like: a change to it re-renders every page."""
+    h = hashlib.blake2b(f"{__version__}|{SCHEMA_VERSION}".encode(), digest_size=20)
+    root = resources.files("agent")
+    for name in _RENDERER_FILES:
+        try:
+            h.update(root.joinpath(name).read_bytes())
+        except OSError:  # no source to read (a frozen build): never trust old pages
+            h.update(os.urandom(16))
+    return h.digest()
+
+
+_DUMP = {
+    t: t.__pydantic_serializer__.to_json for t in (Case, Message, Event, Flag)
+}  # fmt: skip
+
+
+def _page_source(b: CaseBundle) -> str:
+    """A key of everything a case's pages are made from: its records, timezone, renderer."""
+    h = hashlib.blake2b(_renderer_key(), digest_size=20)
+    h.update(b.tz.key.encode())
+    h.update(_DUMP[Case](b.case))
+    for group in (b.messages, b.events, b.flags):
+        h.update(b"|%d|" % len(group))
+        for record in group:
+            h.update(_DUMP[type(record)](record))
+    return h.hexdigest()
 
 
 @contextmanager
@@ -429,7 +480,8 @@ def render_files(archive: Archive, formats: Iterable[str], *, now: datetime) -> 
     files: dict[str, bytes] = {}
     with _gc_paused():
         for job in _jobs(archive, _bundles(archive), chosen, now):
-            files.update(job())
+            for rel, data in job():
+                files[rel] = data.render() if isinstance(data, Lazy) else data
     return files
 
 

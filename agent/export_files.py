@@ -16,8 +16,10 @@ process that runs other threads, or for small exports, everything runs in this p
 
 The manifest (``.caselog-export.json``) remembers each file's BLAKE2b hash, size and mtime. A
 file whose new bytes hash the same, and which is still on disk with the recorded size and
-mtime, is left alone. Files of an earlier export that this one no longer produces (for the
-formats being exported) are removed; nothing else in the folder is touched.
+mtime, is left alone. A :class:`Lazy` file (a case page) also records a key of its inputs:
+when that is unchanged too, the file is not even rendered again. Files of an earlier export
+that this one no longer produces (for the formats being exported) are removed; nothing else in
+the folder is touched.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import orjson
 from agent.errors import ArchiveError
 from agent.home import private_dir, write_private
 
-__all__ = ["MANIFEST", "ExportWriter", "Job", "format_of"]
+__all__ = ["MANIFEST", "ExportWriter", "Job", "Lazy", "format_of"]
 
 MANIFEST = ".caselog-export.json"
 
@@ -147,6 +149,18 @@ def _make_durable(files: Sequence[Path]) -> None:
         _fsync_path(folder)
 
 
+@dataclass(frozen=True)
+class Lazy:
+    """A file rendered only when needed: ``source`` names everything its bytes depend on.
+
+    When the manifest says the file on disk was made from the same ``source`` (and it is
+    still there, unchanged), ``render`` is never called.
+    """
+
+    source: str
+    render: Callable[[], bytes]
+
+
 @dataclass
 class _Done:
     """What one batch did: manifest entries of every file it produced, and which it wrote."""
@@ -165,26 +179,37 @@ class _Batch:
         self.done = _Done()
         self.dirs: set[Path] = set()
 
-    def put(self, rel: str, data: bytes) -> None:
+    def put(self, rel: str, data: bytes | Lazy) -> None:
         if not _inside(rel):
             raise ArchiveError(f"refusing to write {rel!r} outside the export folder")
         path = self.out_dir / rel
         if path.parent not in self.dirs:
             private_dir(path.parent)
             self.dirs.add(path.parent)
-        digest = hashlib.blake2b(data, digest_size=20).hexdigest()
         old = self.manifest.get(rel)
+        source = ""
+        if isinstance(data, Lazy):
+            source = data.source
+            if old is not None and old.get("source") == source and self._still_there(path, old):
+                self.done.entries[rel] = old  # same inputs, same renderer: not even rendered
+                self.done.unchanged += 1
+                return
+            data = data.render()
+        digest = hashlib.blake2b(data, digest_size=20).hexdigest()
         if old is not None and old.get("blake2b") == digest and self._still_there(path, old):
-            self.done.entries[rel] = old
+            self.done.entries[rel] = {**old, "source": source} if source else old
             self.done.unchanged += 1
             return
         st = _write_file(path, data, new=old is None)
-        self.done.entries[rel] = {
+        entry: Entry = {
             "format": format_of(rel),
             "blake2b": digest,
             "size": st.st_size,
             "mtime": st.st_mtime_ns,
         }
+        if source:
+            entry["source"] = source
+        self.done.entries[rel] = entry
         self.done.written.append(rel)
 
     @staticmethod
@@ -204,7 +229,7 @@ class _Batch:
         return True
 
 
-Job = Callable[[], Iterable[tuple[str, bytes]]]
+Job = Callable[[], Iterable[tuple[str, "bytes | Lazy"]]]
 
 # The jobs a forked worker inherits, with the manifest: set just before forking.
 _JOBS: tuple[Path, dict[str, Entry], Sequence[Job]] | None = None
@@ -272,7 +297,7 @@ class ExportWriter:
         )
         self.futures = [self.procs.submit(_run_job, i) for i in range(len(jobs))]
 
-    def put(self, rel: str, data: bytes) -> None:
+    def put(self, rel: str, data: bytes | Lazy) -> None:
         try:
             self.batch.put(rel, data)
         except OSError as exc:

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from agent import archive as archive_mod
-from agent import export_files
+from agent import export_files, export_html, export_md
 from agent.archive import (
     SCHEMA_VERSION,
     AccountArchive,
@@ -412,6 +412,52 @@ def test_re_export_rewrites_only_what_changed(tmp_path: Path) -> None:
     # Time passing changes days waiting (index pages, cases.csv), never the case pages.
     later = write_archive(changed, out, ALL, now=now + timedelta(days=3))
     assert later.written == ["cases.csv", "html/index.html", "md/index.md"]
+
+
+def test_re_export_does_not_render_pages_of_unchanged_cases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[str] = []
+    real_md, real_html = export_md.case_md, export_html.case_html
+
+    def md(b: Any) -> str:
+        rendered.append(f"md {b.case.case_id}")
+        return real_md(b)
+
+    def page(b: Any) -> str:
+        rendered.append(f"html {b.case.case_id}")
+        return real_html(b)
+
+    monkeypatch.setattr(export_md, "case_md", md)
+    monkeypatch.setattr(export_html, "case_html", page)
+    out = tmp_path / "export"
+    archive = make_archive(3)
+    write_archive(archive, out, ALL, now=T0)
+    assert len(rendered) == 2 * 6
+    rendered.clear()
+    write_archive(archive, out, ALL, now=T0 + timedelta(days=2))
+    assert rendered == []
+
+    acc = archive.accounts[0]
+    msg = acc.messages[0].model_copy(update={"body": "edited body"})
+    changed = archive.model_copy(
+        update={
+            "accounts": [
+                acc.model_copy(update={"messages": [msg, *acc.messages[1:]]}),
+                archive.accounts[1],
+            ]
+        }
+    )
+    result = write_archive(changed, out, ALL, now=T0)
+    cid = msg.case_id
+    assert sorted(rendered) == [f"html {cid}", f"md {cid}"]
+    assert f"md/{cid}.md" in result.written and "edited body" in (out / f"md/{cid}.md").read_text()
+
+    rendered.clear()
+    monkeypatch.setattr(archive_mod, "_renderer_key", lambda: b"a new renderer")
+    again = write_archive(changed, out, ALL, now=T0)
+    assert len(rendered) == 2 * 6  # new code: every page rendered again...
+    assert again.written == []  # ...and, being the same bytes, none rewritten
 
 
 def test_re_export_repairs_deleted_or_edited_files(tmp_path: Path) -> None:
