@@ -225,7 +225,7 @@ class HtmlReader(Reader):
     ) -> dict[str, CaseDetail]:
         spec = self.smap.detail.model_dump()
         out: dict[str, CaseDetail] = {}
-        batch = max(8, self.fetcher.concurrency * 8)
+        batch = max(64, self.fetcher.concurrency * 32)
         for start in range(0, len(case_ids), batch):
             chunk = case_ids[start : start + batch]
             reqs = [
@@ -401,7 +401,7 @@ class ApiReader(Reader):
         self, case_ids: Sequence[str], progress: Progress | None = None
     ) -> dict[str, CaseDetail]:
         out: dict[str, CaseDetail] = {}
-        batch = max(8, self.fetcher.concurrency * 8)
+        batch = max(64, self.fetcher.concurrency * 32)
         for start in range(0, len(case_ids), batch):
             chunk = list(case_ids[start : start + batch])
             meta: dict[str, dict[str, Any]] = {}
