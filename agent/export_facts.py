@@ -1,8 +1,7 @@
 """Facts the export formats show but the store does not keep: all pure, all small.
 
-- :func:`whose_turn` and :func:`waiting_since` / :func:`days_waiting`: a deliberately tiny
-  version of the turn rules (design section 5), kept here so the export does not depend on
-  ``agent.rules``; swap them for the fuller rules when those land.
+- :func:`turn_of` and :func:`days_waiting`: whose turn it is and for how long, by the rules
+  of ``agent.rules`` (the same answer ``caselog due`` gives).
 - :func:`categorise`: a keyword categoriser on the subject for the "cases by category" chart.
 - :func:`amazon_response_times`: how long Amazon took to answer each of the seller's messages.
 - :class:`CaseBundle`: one case with its own messages, events and flags, in display order.
@@ -31,6 +30,8 @@ from agent.models import (
     FlagState,
     Message,
 )
+from agent.rules import Turn as RuleTurn
+from agent.rules import whose_turn
 
 if TYPE_CHECKING:
     from agent.archive import AccountArchive
@@ -49,9 +50,8 @@ __all__ = [
     "days_waiting",
     "iso_utc",
     "local_time",
+    "turn_of",
     "value_text",
-    "waiting_since",
-    "whose_turn",
 ]
 
 
@@ -80,62 +80,15 @@ STATUS_LABELS: dict[CaseStatus, str] = {
 
 _STATUS_BY_CODE = {s.value: label for s, label in STATUS_LABELS.items()}
 
-AMAZONS_TURN = frozenset(
-    {
-        CaseStatus.OPEN,
-        CaseStatus.PENDING_AMAZON_ACTION,
-        CaseStatus.WORK_IN_PROGRESS,
-        CaseStatus.TRANSFERRED,
-        CaseStatus.REOPENED,
-    }
-)
 
-
-def whose_turn(status: CaseStatus, messages: Sequence[Message]) -> Turn:
-    """Whose move it is: nobody's once final; the seller's while Needs Your Attention;
-    Amazon's in its working statuses or when the newest message is the seller's.
-
-    ``messages`` oldest first. Answered/Unknown with Amazon speaking last is nobody's turn.
-    """
-    if status.is_final:
-        return Turn.NONE
-    if status.is_sellers_turn:
-        return Turn.SELLER
-    if status in AMAZONS_TURN:
-        return Turn.AMAZON
-    if messages and messages[-1].direction is Direction.FROM_SELLER:
-        return Turn.AMAZON
-    return Turn.NONE
-
-
-def waiting_since(case: Case, messages: Sequence[Message], turn: Turn) -> datetime | None:
-    """Since when the side whose turn it is has been silent (``messages`` oldest first).
-
-    Seller's turn: since Amazon's last message. Amazon's turn: since the seller's first
-    message after Amazon last spoke (follow-ups do not reset the clock), else since Amazon's
-    last message. Falls back to the case's dates when there are no messages.
-    """
-    if turn is Turn.NONE:
-        return None
-    last_amazon = next(
-        (m for m in reversed(messages) if m.direction is Direction.FROM_AMAZON), None
-    )
-    if turn is Turn.SELLER:
-        if last_amazon is not None:
-            return last_amazon.sent_at
-        return case.last_amazon_reply_at or case.last_updated_at or case.created_at
-    start = 0
-    for i in range(len(messages) - 1, -1, -1):
-        if messages[i] is last_amazon:
-            start = i + 1
-            break
-    after = messages[start:]
-    first_seller = next((m for m in after if m.direction is Direction.FROM_SELLER), None)
-    if first_seller is not None:
-        return first_seller.sent_at
-    if last_amazon is not None:
-        return last_amazon.sent_at
-    return case.created_at
+def turn_of(
+    case: Case, messages: Sequence[Message], events: Sequence[Event]
+) -> tuple[Turn, datetime | None]:
+    """Whose turn it is and since when, by the same rules as ``caselog due``."""
+    clock = whose_turn(case, messages, events)
+    if clock.turn is RuleTurn.NOBODY:
+        return Turn.NONE, None
+    return (Turn.SELLER if clock.turn is RuleTurn.SELLER else Turn.AMAZON), clock.since
 
 
 def days_waiting(since: datetime | None, now: datetime) -> int | None:
@@ -359,7 +312,8 @@ def account_bundles(acc: AccountArchive) -> AccountBundles:
     out: list[CaseBundle] = []
     for case in sorted(acc.cases, key=lambda c: c.case_id):
         thread = tuple(sorted(msgs.get(case.case_id, ()), key=lambda m: (m.sent_at, m.message_id)))
-        turn = whose_turn(case.status, thread)
+        case_events = evts.get(case.case_id, ())
+        turn, since = turn_of(case, thread, case_events)
         out.append(
             CaseBundle(
                 case=case,
@@ -372,7 +326,7 @@ def account_bundles(acc: AccountArchive) -> AccountBundles:
                 ),
                 tz=tz,
                 turn=turn,
-                since=waiting_since(case, thread, turn),
+                since=since,
                 category=categorise(case.subject),
             )
         )

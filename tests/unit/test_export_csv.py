@@ -12,13 +12,10 @@ import pytest
 from agent.archive import AccountArchive, Archive
 from agent.export_csv import CASE_COLUMNS, MESSAGE_COLUMNS, cases_csv, cell, messages_csv, restore
 from agent.export_facts import (
-    Turn,
     account_bundles,
     active_flags,
     categorise,
     days_waiting,
-    waiting_since,
-    whose_turn,
 )
 from agent.models import (
     Case,
@@ -248,42 +245,6 @@ def test_days_waiting_whose_turn_and_flags_columns() -> None:
     assert rows[1]["Whose Turn"] == ""
     assert rows[1]["Days Waiting"] == ""
     assert rows[1]["Active Flags"] == ""
-
-
-A, S = Direction.FROM_AMAZON, Direction.FROM_SELLER
-
-
-@pytest.mark.parametrize(
-    ("status", "thread", "turn", "since_index"),
-    [
-        (CaseStatus.PENDING_AMAZON_ACTION, [S], Turn.AMAZON, 0),
-        (CaseStatus.OPEN, [], Turn.AMAZON, None),  # no messages: since creation
-        (CaseStatus.WORK_IN_PROGRESS, [S, A], Turn.AMAZON, 1),  # Amazon spoke last
-        (CaseStatus.TRANSFERRED, [A, S, S], Turn.AMAZON, 1),  # follow-ups keep the clock
-        (CaseStatus.REOPENED, [S, A, S], Turn.AMAZON, 2),
-        (CaseStatus.NEEDS_YOUR_ATTENTION, [S, A], Turn.SELLER, 1),
-        (CaseStatus.NEEDS_YOUR_ATTENTION, [S, A, S], Turn.SELLER, 1),  # status wins
-        (CaseStatus.ANSWERED, [S, A], Turn.NONE, None),
-        (CaseStatus.ANSWERED, [A, S], Turn.AMAZON, 1),  # seller wrote last
-        (CaseStatus.UNKNOWN, [S], Turn.AMAZON, 0),
-        (CaseStatus.RESOLVED, [S], Turn.NONE, None),
-        (CaseStatus.CLOSED, [A, S], Turn.NONE, None),
-    ],
-)
-def test_whose_turn_and_since_when(
-    status: CaseStatus, thread: list[Direction], turn: Turn, since_index: int | None
-) -> None:
-    c = case("1000000009", status=status, status_raw=status.value)
-    msgs = [msg(c.case_id, i, d, T0 + timedelta(days=i + 1)) for i, d in enumerate(thread)]
-    got = whose_turn(status, msgs)
-    assert got is turn
-    since = waiting_since(c, msgs, got)
-    if turn is Turn.NONE:
-        assert since is None
-    elif since_index is None:
-        assert since == c.created_at
-    else:
-        assert since == msgs[since_index].sent_at
 
 
 def test_days_waiting_counts_whole_days_and_never_goes_negative() -> None:

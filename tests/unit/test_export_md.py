@@ -189,7 +189,8 @@ def test_case_file_has_summary_thread_oldest_first_and_timeline() -> None:
     assert "Subject changed: old \\<b\\>subject\\</b\\> → Refund \\<script\\>" in text
     assert "Status changed: Pending Amazon Action → Needs Your Attention" in text
     assert "Subject changed: OPEN → Refund" in text  # a subject is never read as a status
-    assert "**Whose turn:** Seller, since 2026-11-23 08:35 PST" in text
+    # the seller answered Amazon's question: Amazon's turn again, whatever the status label
+    assert "**Whose turn:** Amazon, since 2026-11-24 08:35 PST" in text
     rendered = MD.render(text)
     assert tags_of(rendered) <= {
         "h1",
