@@ -63,6 +63,17 @@ def split_cc(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in parts if p and p.strip())
 
 
+def raise_if_failed(where: str, data: dict[str, Any]) -> None:
+    """An extraction that reported a blank page or a selector that matched nothing."""
+    if "error" in data:
+        reason = (
+            IncompleteReason.BLANK_PAGE
+            if data["error"] == "blank"
+            else IncompleteReason.SELECTOR_MISSING
+        )
+        raise ReadError(reason, f"{where}: {data['error']}: {data.get('detail')}")
+
+
 def with_stable_ids(case_id: str, drafts: Iterable[dict[str, Any]]) -> list[Message]:
     """Messages from dicts; those without a source id get a hash id, made unique by the
     order of otherwise identical entries (oldest first)."""
@@ -166,13 +177,7 @@ class HtmlReader(Reader):
     def fetch_lists(self, requests: list[Request]) -> dict[str, Any]:
         got = self.fetcher.fetch(requests, self.list_spec(), self.smap.blank_texts)
         for key, data in got.items():
-            if "error" in data:
-                reason = (
-                    IncompleteReason.BLANK_PAGE
-                    if data["error"] == "blank"
-                    else IncompleteReason.SELECTOR_MISSING
-                )
-                raise ReadError(reason, f"list page {key}: {data['error']}: {data.get('detail')}")
+            raise_if_failed(f"list page {key}", data)
         return got
 
     def stated(self, data: dict[str, Any]) -> int:
@@ -240,13 +245,7 @@ class HtmlReader(Reader):
         return out
 
     def detail(self, case_id: str, data: dict[str, Any]) -> CaseDetail:
-        if "error" in data:
-            reason = (
-                IncompleteReason.BLANK_PAGE
-                if data["error"] == "blank"
-                else IncompleteReason.SELECTOR_MISSING
-            )
-            raise ReadError(reason, f"case {case_id} detail: {data['error']}: {data.get('detail')}")
+        raise_if_failed(f"case {case_id} detail", data)
         f = data["fields"]
         amazon = {s.casefold() for s in self.smap.detail.from_amazon_senders}
         drafts = []
@@ -545,13 +544,7 @@ class DomReader(HtmlReader):
     def _extract(self, kind: str, spec: dict[str, Any]) -> dict[str, Any]:
         req = Request(key="live", url=self.ctx.page.url, kind=kind, live=True)
         data: dict[str, Any] = self.fetcher.fetch([req], spec, self.smap.blank_texts)["live"]
-        if "error" in data:
-            reason = (
-                IncompleteReason.BLANK_PAGE
-                if data["error"] == "blank"
-                else IncompleteReason.SELECTOR_MISSING
-            )
-            raise ReadError(reason, f"{self.ctx.page.url}: {data['error']}: {data.get('detail')}")
+        raise_if_failed(self.ctx.page.url, data)
         return data
 
     def _list_page(self, page: int, extra: str = "") -> dict[str, Any]:

@@ -166,3 +166,26 @@ def test_captcha_stops_for_a_person(cli, site) -> None:  # type: ignore[no-untyp
     code, _, err = sync(cli)
     assert code == 3
     assert "captcha" in err and "caselog login --account demo-outdoor --headed" in err
+
+
+def test_a_selector_that_matches_nothing_is_named_and_the_page_kept(cli, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from agent.selectormap import maps_dir
+
+    broken = tmp_path / "classic-en-GB-broken.toml"
+    broken.write_text(
+        (maps_dir() / "classic-en-GB.toml")
+        .read_text()
+        .replace('table = "table#case-log-table"', 'table = "table#case-log-grid"')
+    )
+    config = cli.home / "caselog.toml"
+    config.write_text(config.read_text().replace('"classic-en-GB"', f'"{broken}"'))
+    code, summary, _ = sync(cli)
+    assert code == 4
+    assert summary["reason"] == "selector_missing"
+    assert "table#case-log-grid" in summary["detail"]
+    page = Path(summary["failed_page"])
+    assert 'id="case-log-table"' in page.read_text()
+    assert (page.stat().st_mode & 0o777) == 0o600
+    note = json.loads(page.with_suffix(".json").read_text())
+    assert note["reason"] == "selector_missing" and "lobby.html" in note["url"]
+    assert events(cli.home) == []
