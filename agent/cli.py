@@ -29,6 +29,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="Account name.")]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="Path of caselog.toml (default: the one in CASELOG_HOME)."),

@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from agent.cli import ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
+from agent.cli import AccountOpt, ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
 from agent.config import Settings, load_settings
 from agent.errors import ConfigError, ExitCode
 from agent.models import Case
@@ -16,7 +16,6 @@ from agent.queries import list_cases, parse_status, search, show_case
 from agent.session import BrowserSession
 from agent.sync import SyncProgress, sync_accounts
 
-AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="Account name.")]
 HeadedOpt = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
 
 

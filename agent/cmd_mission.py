@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from agent.cli import ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
+from agent.cli import AccountOpt, ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
 from agent.config import Account, load_settings
 from agent.errors import ConfigError
 from agent.mission import (
@@ -29,8 +29,6 @@ from agent.models import FlagState, utcnow
 from agent.notify import Notice, Notifier, describe_event
 from agent.session import BrowserSession
 from agent.watch import Watch
-
-AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="Account name.")]
 
 
 @app.command()
@@ -170,7 +168,7 @@ def watch(
         level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s"
     )
     settings = load_settings(config)
-    accounts: list[Account] = [settings.account(account)] if account else list(settings.accounts)
+    accounts = settings.selected(account)
     if not accounts:
         settings.account(None)
     notifier = Notifier(settings.notify.urls)

@@ -121,6 +121,10 @@ class Settings(Strict):
             raise ValueError(f"account name {dupes[0]!r} is used twice; give each a unique name")
         return self
 
+    def selected(self, name: str | None) -> list[Account]:
+        """The account named ``name``, or every configured account when no name is given."""
+        return [self.account(name)] if name else list(self.accounts)
+
     def account(self, name: str | None) -> Account:
         if not self.accounts:
             raise ConfigError(

@@ -15,7 +15,6 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 from agent.config import Account, Marketplace, Settings
@@ -94,8 +93,6 @@ class DemoReport:
     draft: Draft | None = None
     calendar: Path | None = None
     archive: Path | None = None
-    started: datetime | None = None
-    ended: datetime | None = None
     seconds: float = 0.0
 
 
@@ -122,7 +119,7 @@ def run_demo(days: int = 3, say: Say = lambda s: None, keep_home: bool = False) 
         admin = AdminClient(server.url, server.admin_token)
         settings = demo_settings(server.url, login["email"])
         write_private(home_dir() / "caselog.toml", settings_toml(settings).encode())
-        report = DemoReport(home=demo_home, url=server.url, started=admin.now())
+        report = DemoReport(home=demo_home, url=server.url)
         say(f"mock Seller Central at {server.url} (clock {admin.now():%Y-%m-%d %H:%M} UTC)")
         with BrowserSession() as session:
 
@@ -144,7 +141,6 @@ def run_demo(days: int = 3, say: Say = lambda s: None, keep_home: bool = False) 
                 say(f"day {day}: the mock's Amazon did {len(fired)} thing(s)")
                 sync_all(f"day {day} sync")
         now = admin.now()
-        report.ended = now
         for acc in settings.accounts:
             with open_store(acc.name, readonly=True) as store:
                 report.due += due_now(account_flags(store, acc, settings, now), now)

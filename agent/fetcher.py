@@ -51,8 +51,6 @@ class Request:
 @dataclass
 class Counters:
     requests: int = 0
-    retries: int = 0
-    logins: int = 0
 
 
 Relogin = Callable[[], None]
@@ -142,7 +140,6 @@ class Fetcher:
                         f"{len(retry)} request(s) still failing after {self.max_retries} "
                         f"retries ({what} from {sample.get('url') or retry[0].url})",
                     )
-                self.counters.retries += len(retry)
                 if wait:
                     self.sleep(wait)
             pending = retry
@@ -158,7 +155,6 @@ class Fetcher:
                 f"`caselog login --account {self.ctx.account.name} --headed`"
             )
         self._relogged = True
-        self.counters.logins += 1
         self.relogin()
 
     def _run(

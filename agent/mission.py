@@ -47,8 +47,7 @@ class AccountDue:
 
 def due(settings: Settings, account: str | None, now: datetime) -> list[AccountDue]:
     out = []
-    accounts = [settings.account(account)] if account else settings.accounts
-    for acc in accounts:
+    for acc in settings.selected(account):
         if not store_path(acc.name).exists():
             continue
         with open_store(acc.name, readonly=True) as store:
@@ -65,8 +64,7 @@ def due(settings: Settings, account: str | None, now: datetime) -> list[AccountD
 
 def changes(settings: Settings, account: str | None, since: datetime) -> list[Event]:
     events: list[Event] = []
-    accounts = [settings.account(account)] if account else settings.accounts
-    for acc in accounts:
+    for acc in settings.selected(account):
         if store_path(acc.name).exists():
             with open_store(acc.name, readonly=True) as store:
                 events += store.events(since=since)
@@ -74,8 +72,7 @@ def changes(settings: Settings, account: str | None, since: datetime) -> list[Ev
 
 
 def _find_account_of(settings: Settings, case_id: str, account: str | None) -> Account:
-    accounts = [settings.account(account)] if account else settings.accounts
-    for acc in accounts:
+    for acc in settings.selected(account):
         if store_path(acc.name).exists():
             with open_store(acc.name, readonly=True) as store:
                 if store.case(case_id):

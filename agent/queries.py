@@ -5,24 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from agent.config import Account, Settings
+from agent.config import Settings
 from agent.errors import NotFound
 from agent.models import Case, CaseStatus, Message
-from agent.store import open_store, store_path
+from agent.store import Store, open_store, store_path
 
 
-def _accounts(settings: Settings, name: str | None) -> list[Account]:
-    return [settings.account(name)] if name else list(settings.accounts)
-
-
-def _stores(
-    settings: Settings, name: str | None
-) -> Iterator[tuple[Account, list[Case], list[Message]]]:
-    for account in _accounts(settings, name):
-        if not store_path(account.name).exists():
-            continue
-        with open_store(account.name, readonly=True) as store:
-            yield account, store.cases(), store.messages()
+def _stores(settings: Settings, name: str | None) -> Iterator[Store]:
+    """Each selected account's store that exists, open read-only; callers read what they need."""
+    for account in settings.selected(name):
+        if store_path(account.name).exists():
+            with open_store(account.name, readonly=True) as store:
+                yield store
 
 
 def parse_status(value: str) -> CaseStatus:
@@ -41,10 +35,10 @@ def list_cases(
     needs_attention: bool = False,
 ) -> list[Case]:
     out: list[Case] = []
-    for _, cases, _ in _stores(settings, account):
+    for store in _stores(settings, account):
         out.extend(
             c
-            for c in cases
+            for c in store.cases()
             if (status is None or c.status is status)
             and (not needs_attention or c.status is CaseStatus.NEEDS_YOUR_ATTENTION)
         )
@@ -59,10 +53,10 @@ class Thread:
 
 
 def show_case(settings: Settings, case_id: str, account: str | None = None) -> Thread:
-    for _, cases, messages in _stores(settings, account):
-        for case in cases:
-            if case.case_id == case_id:
-                return Thread(case, [m for m in messages if m.case_id == case_id])
+    for store in _stores(settings, account):
+        case = store.case(case_id)
+        if case is not None:
+            return Thread(case, store.messages(case_id))
     raise NotFound(f"no stored case {case_id}; run `caselog sync` first, or check the ID")
 
 
@@ -83,7 +77,8 @@ def search(settings: Settings, text: str, account: str | None = None) -> list[Hi
     """Case-insensitive search over subjects *and* message bodies (Amazon's only does subjects)."""
     needle = text.casefold()
     hits: list[Hit] = []
-    for _, cases, messages in _stores(settings, account):
+    for store in _stores(settings, account):
+        cases, messages = store.cases(), store.messages()
         by_id = {c.case_id: c for c in cases}
         for case in cases:
             pos = case.subject.casefold().find(needle)

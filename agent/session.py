@@ -149,7 +149,6 @@ class AccountContext:
         self.context.route(HEAVY_RESOURCES, self._block)
         self.page: Page = self.context.new_page()
         self.blocked = 0
-        self.navigations = 0
 
     def _block(self, route: Route) -> None:
         self.blocked += 1
@@ -167,7 +166,6 @@ class AccountContext:
         return what kind of page it landed on."""
         url = self.url(path)
         for attempt in range(self.account.max_retries + 1):
-            self.navigations += 1
             try:
                 response = self.page.goto(url, wait_until="domcontentloaded")
             except PlaywrightError as exc:

@@ -270,10 +270,6 @@ class Store:
                 best = row
         return Snapshot.model_validate(best) if best else None
 
-    def last_snapshot(self) -> Snapshot | None:
-        rows = list(self._rows("snapshots"))
-        return Snapshot.model_validate(max(rows, key=lambda r: r["taken_at"])) if rows else None
-
     # -- events (append-only, idempotent by id) ------------------------------------------------
 
     def add_events(self, events: Iterable[Event]) -> list[Event]:

@@ -50,3 +50,27 @@ def test_second_sync_reads_only_what_changed(cli, site) -> None:  # type: ignore
     truth = site_view(site.admin.ground_truth(), "A2DEMOOUTDOOR")
     assert differences(truth, store_view(cli.home, "demo-outdoor")) == []
     assert 0 < third["details_read"] < third["cases_seen"]
+
+
+def test_cases_show_and_search_read_the_store(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert cli("sync", "--account", "demo-outdoor").returncode == 0
+    truth = site_view(site.admin.ground_truth(), "A2DEMOOUTDOOR")
+
+    attention = json.loads(cli("cases", "--needs-attention", "--json").stdout)
+    want = {cid for cid, c in truth.items() if c["status"] == "NEEDS_YOUR_ATTENTION"}
+    assert {c["case_id"] for c in attention} == want and want
+
+    cid, case = next((k, v) for k, v in truth.items() if len(v["messages"]) > 1)
+    shown = json.loads(cli("show", cid, "--json").stdout)
+    assert shown["case"]["subject"] == case["subject"]
+    assert [m["body"] for m in shown["messages"]] == [m[4] for m in case["messages"]]
+    assert cli("show", "99999999999").returncode == 2
+
+    # a word found only in a message body: Amazon's own search cannot find it, ours does
+    words = {w for m in case["messages"] for w in m[4].split() if w.isalpha() and len(w) > 6}
+    body_only = sorted(
+        w for w in words if all(w.lower() not in c["subject"].lower() for c in truth.values())
+    )[0]
+    hits = json.loads(cli("search", body_only, "--json").stdout)
+    assert cid in {h["case_id"] for h in hits}
+    assert all(h["where"] != "subject" for h in hits)
