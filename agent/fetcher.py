@@ -11,6 +11,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+import orjson
 from playwright.sync_api import Error as PlaywrightError
 
 from agent.errors import AuthRequired, ReadError
@@ -51,6 +52,9 @@ class Request:
 @dataclass
 class Counters:
     requests: int = 0
+    # Where the last requests were fetched: "worker" (a shared worker of the page's origin,
+    # the fast path) or "page" (the page itself, where the site's policy forbids workers).
+    transport: str = ""
 
 
 Relogin = Callable[[], None]
@@ -168,9 +172,21 @@ class Fetcher:
             "blankTexts": list(blank),
         }
         try:
-            result: list[dict[str, Any]] = self.ctx.page.evaluate(_pool_js(), arg)
+            answer: dict[str, Any] = orjson.loads(
+                self.ctx.page.evaluate(_pool_js(), orjson.dumps(arg).decode())
+            )
         except PlaywrightError as exc:
             raise ReadError(
                 IncompleteReason.HTTP_ERROR, f"the page stopped while reading ({exc})"
             ) from None
-        return result
+        if answer["transport"] != "none":
+            self.counters.transport = answer["transport"]
+        results: list[dict[str, Any]] = answer["results"]
+        for res in results:
+            if "text" in res:  # a JSON answer, parsed here (orjson is faster than the page)
+                text = res.pop("text")
+                try:
+                    res["data"] = orjson.loads(text)
+                except orjson.JSONDecodeError as exc:
+                    res.update(error="json", detail=str(exc), snippet=text[:300])
+        return results

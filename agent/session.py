@@ -39,6 +39,8 @@ def foreign_hosts(allowed: set[str]) -> re.Pattern[str]:
     """A pattern matching every http(s) URL whose host is not one of ``allowed``."""
     hosts = "|".join(re.escape(h) for h in sorted(allowed))
     return re.compile(rf"^https?://(?!(?:{hosts})(?::\d+)?(?:[/?#]|$))", re.IGNORECASE)
+
+
 CAPTCHA_TEXT = "Enter the characters you see below"
 
 
@@ -143,8 +145,9 @@ class AccountContext:
             # A damaged state file is not worth failing over: start signed out.
             self.context = browser.new_context(service_workers="block")
         self.context.set_default_timeout(account.request_timeout_seconds * 1000)
-        # Only what must be blocked is intercepted (the patterns are matched inside the
-        # browser), so the requests the agent makes never wait on a round trip to Python.
+        # Pages and their resources pass through these routes (each one a round trip to the
+        # Playwright driver); the fetch pool's reads go from a worker of the page's origin,
+        # outside the routes, and are kept to that origin by the fetch itself.
         self.context.route(foreign_hosts(self.allowed_hosts), self._block)
         self.context.route(HEAVY_RESOURCES, self._block)
         self.page: Page = self.context.new_page()

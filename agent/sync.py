@@ -54,6 +54,7 @@ class SyncResult:
     events: list[Event] = field(default_factory=list)
     new_messages: int = 0
     failed_page: str | None = None
+    transport: str = ""  # where pages were fetched: "worker", "page" or both ("page+worker")
 
     @property
     def exit_code(self) -> ExitCode:
@@ -80,6 +81,7 @@ class SyncResult:
             "events": len(self.events),
             "snapshot_id": s.snapshot_id,
             "failed_page": self.failed_page,
+            "fetched_in": self.transport,
         }
 
 
@@ -243,7 +245,14 @@ class AccountSync:
                 seconds=time.monotonic() - started,
             ),
         )
-        result = SyncResult(self.account.name, snapshot, new_messages=len(new_messages))
+        result = SyncResult(
+            self.account.name,
+            snapshot,
+            new_messages=len(new_messages),
+            transport="+".join(
+                sorted({r.fetcher.counters.transport for r in readers.values()} - {""})
+            ),
+        )
         if snapshot.complete:
             result.events = self._record_events(
                 store, snapshot, new_messages, readers, prev, away, now

@@ -1,6 +1,9 @@
 // Runs inside the account's page: fetch many URLs with the page's own cookies, a few at a
 // time, and (for HTML) extract records with the selector map, so only data crosses back.
-async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
+// Arguments and answer cross as JSON strings: the driver's own encoding of a deep object
+// tree, validated node by node on the Python side, costs more than all the requests.
+async (argJson) => {
+  const { requests, concurrency, timeoutMs, spec, blankTexts } = JSON.parse(argJson);
   const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
   // Queries that also look inside open shadow roots (the modern UI's web components); on a
   // page without shadow roots they are plain querySelector/querySelectorAll.
@@ -73,48 +76,117 @@ async ({ requests, concurrency, timeoutMs, spec, blankTexts }) => {
     }
     return { fields, messages };
   };
-  const one = async (req) => {
+  // The network half of a request: fetch with the page's cookies, never leaving the origin
+  // (mode "same-origin" refuses another host, a redirect to one included, before any request
+  // is made). Runs in the worker or, as the fallback, in the page; returns plain data.
+  async function net(req, timeoutMs) {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(), timeoutMs);
     try {
-      if (req.live) {
-        // The rendered page itself (the DOM reader, after navigating and expanding).
-        const data = req.kind === "list" ? extractList(document, spec) : extractDetail(document, spec);
-        return { key: req.key, status: 200, url: location.href, data };
-      }
-      if (req.html !== undefined && req.html !== null) {
-        // A saved page (offline selector tests): extract without fetching anything.
-        const doc = new DOMParser().parseFromString(req.html, "text/html");
-        return { key: req.key, status: 200, url: req.url, data: req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec) };
-      }
-      const init = { method: req.method || "GET", credentials: "same-origin", signal: ctrl.signal, headers: req.headers || {} };
+      const init = { method: req.method || "GET", mode: "same-origin", credentials: "same-origin", cache: "no-store", signal: ctrl.signal, headers: req.headers || {} };
       if (req.body !== undefined && req.body !== null) init.body = req.body;
       const res = await fetch(req.url, init);
-      const out = { key: req.key, status: res.status, url: res.url, retryAfter: res.headers.get("Retry-After") };
       const text = await res.text();
-      if (res.status !== 200) { out.snippet = text.slice(0, 300); return out; }
-      if (req.kind === "json") {
-        try { out.data = JSON.parse(text); } catch (e) { out.error = "json"; out.detail = String(e); out.snippet = text.slice(0, 300); }
-        return out;
-      }
-      const doc = new DOMParser().parseFromString(text, "text/html");
-      out.data = req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec);
-      if (out.data.error) out.html = text.slice(0, 4000000); // kept for the person to inspect
-      return out;
+      return { key: req.key, status: res.status, url: res.url, retryAfter: res.headers.get("Retry-After"), text };
     } catch (e) {
       return { key: req.key, status: 0, error: ctrl.signal.aborted ? "timeout" : "network", detail: String(e) };
     } finally {
       clearTimeout(timer);
     }
+  }
+  // The parsing half, always in the page (a worker has no DOMParser).
+  const parse = (req, got) => {
+    const { text, ...out } = got;
+    if (out.status !== 200) { if (text !== undefined) out.snippet = text.slice(0, 300); return out; }
+    if (req.kind === "json") { out.text = text; return out; } // parsed on the Python side
+    const doc = new DOMParser().parseFromString(text, "text/html");
+    out.data = req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec);
+    if (out.data.error) out.html = text.slice(0, 4000000); // kept for the person to inspect
+    return out;
+  };
+  const local = (req) => {
+    if (req.live) {
+      // The rendered page itself (the DOM reader, after navigating and expanding).
+      const data = req.kind === "list" ? extractList(document, spec) : extractDetail(document, spec);
+      return { key: req.key, status: 200, url: location.href, data };
+    }
+    // A saved page (offline selector tests): extract without fetching anything.
+    const doc = new DOMParser().parseFromString(req.html, "text/html");
+    return { key: req.key, status: 200, url: req.url, data: req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec) };
   };
   const results = new Array(requests.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < requests.length) {
-      const i = next++;
-      results[i] = await one(requests[i]);
+  const remote = [];
+  requests.forEach((req, i) => {
+    if (req.live || (req.html !== undefined && req.html !== null)) results[i] = local(req);
+    else remote.push(i);
+  });
+  const missing = () => remote.filter((i) => !results[i]);
+  // A shared worker of this origin does the fetching when the page allows one: same cookies
+  // and network stack as the page, but out of the page's devtools instrumentation, which
+  // costs more than the request itself. A page whose policy forbids workers (or a browser
+  // without them) fetches in the page instead; the answers are the same.
+  const viaWorker = () => new Promise((resolve) => {
+    let worker, url;
+    try {
+      const src = `${net.toString()}
+        onconnect = (e) => {
+          const port = e.ports[0];
+          port.onmessage = async ({ data: { requests, concurrency, timeoutMs } }) => {
+            let next = 0;
+            const run = async () => { while (next < requests.length) { const i = next++; port.postMessage([i, await net(requests[i], timeoutMs)]); } };
+            await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, run));
+          };
+          port.postMessage("ready");
+        };`;
+      url = URL.createObjectURL(new Blob([src], { type: "text/javascript" }));
+      worker = new SharedWorker(url);
+    } catch (e) {
+      if (url) URL.revokeObjectURL(url);
+      resolve(false);
+      return;
     }
+    const todo = missing();
+    let left = todo.length, done = false, stall;
+    const finish = (ok) => {
+      if (done) return;
+      done = true;
+      clearTimeout(stall);
+      worker.port.close();
+      resolve(ok);
+    };
+    // A worker that never starts, or goes quiet for longer than any request may take, is
+    // given up on; whatever it has not answered is fetched in the page.
+    stall = setTimeout(() => finish(false), 5000);
+    worker.onerror = () => finish(false);
+    worker.port.onmessage = ({ data }) => {
+      if (done) return;
+      clearTimeout(stall);
+      stall = setTimeout(() => finish(false), timeoutMs + 5000);
+      if (data === "ready") {
+        URL.revokeObjectURL(url);
+        worker.port.postMessage({ requests: todo.map((i) => requests[i]), concurrency, timeoutMs });
+        return;
+      }
+      const [j, got] = data;
+      results[todo[j]] = parse(requests[todo[j]], got);
+      if (--left === 0) finish(true);
+    };
+  });
+  const inPage = async () => {
+    const todo = missing();
+    let next = 0;
+    const run = async () => {
+      while (next < todo.length) {
+        const i = todo[next++];
+        results[i] = parse(requests[i], await net(requests[i], timeoutMs));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, run));
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
-  return results;
+  let transport = "none";
+  if (remote.length) {
+    transport = typeof SharedWorker === "function" && (await viaWorker()) ? "worker" : "page";
+    if (transport === "page") await inPage();
+  }
+  return JSON.stringify({ transport, results });
 }

@@ -18,6 +18,9 @@ def test_sync_equals_ground_truth_for_every_map(cli, site) -> None:  # type: ign
     assert result.returncode == 0, result.stderr + result.stdout
     summaries = json.loads(result.stdout)
     assert all(s["complete"] for s in summaries), summaries
+    # the lists and details (HTML for the classic maps, JSON for the modern ones) were read
+    # from a worker of the site's origin, the fast path
+    assert [s["fetched_in"] for s in summaries] == ["worker"] * len(summaries)
     truth = site.admin.ground_truth()
     for merchant, account in MERCHANT_ACCOUNT.items():
         expected = site_view(truth, merchant)
