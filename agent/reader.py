@@ -141,6 +141,18 @@ class Reader:
     def details(
         self, case_ids: Sequence[str], progress: Progress | None = None
     ) -> dict[str, CaseDetail]:
+        """Read each case whole, a batch at a time (one round of the fetch pool per batch,
+        reported to ``progress`` as it completes)."""
+        out: dict[str, CaseDetail] = {}
+        batch = max(64, self.fetcher.concurrency * 32)
+        for start in range(0, len(case_ids), batch):
+            chunk = list(case_ids[start : start + batch])
+            out.update(self.read_batch(chunk))
+            if progress:
+                progress(len(chunk))
+        return out
+
+    def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
         raise NotImplementedError
 
     def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
@@ -225,24 +237,13 @@ class HtmlReader(Reader):
             marketplace=self.marketplace_id,
         )
 
-    def details(
-        self, case_ids: Sequence[str], progress: Progress | None = None
-    ) -> dict[str, CaseDetail]:
-        spec = self.smap.detail.model_dump()
-        out: dict[str, CaseDetail] = {}
-        batch = max(64, self.fetcher.concurrency * 32)
-        for start in range(0, len(case_ids), batch):
-            chunk = case_ids[start : start + batch]
-            reqs = [
-                Request(key=cid, url=self.smap.urls.detail.format(case_id=cid), kind="detail")
-                for cid in chunk
-            ]
-            got = self.fetcher.fetch(reqs, spec, self.smap.blank_texts)
-            for cid in chunk:
-                out[cid] = self.detail(cid, got[cid])
-            if progress:
-                progress(len(chunk))
-        return out
+    def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
+        reqs = [
+            Request(key=cid, url=self.smap.urls.detail.format(case_id=cid), kind="detail")
+            for cid in case_ids
+        ]
+        got = self.fetcher.fetch(reqs, self.smap.detail.model_dump(), self.smap.blank_texts)
+        return {cid: self.detail(cid, got[cid]) for cid in case_ids}
 
     def detail(self, case_id: str, data: dict[str, Any]) -> CaseDetail:
         raise_if_failed(f"case {case_id} detail", data)
@@ -396,39 +397,29 @@ class ApiReader(Reader):
             url += f"&currentToken={quote(token)}"
         return Request(key=case_id, url=url, kind="json")
 
-    def details(
-        self, case_ids: Sequence[str], progress: Progress | None = None
-    ) -> dict[str, CaseDetail]:
-        out: dict[str, CaseDetail] = {}
-        batch = max(64, self.fetcher.concurrency * 32)
-        for start in range(0, len(case_ids), batch):
-            chunk = list(case_ids[start : start + batch])
-            meta: dict[str, dict[str, Any]] = {}
-            contacts: dict[str, list[dict[str, Any]]] = {cid: [] for cid in chunk}
-            tokens: dict[str, str | None] = dict.fromkeys(chunk)
-            todo = chunk
-            while todo:
-                got = self.fetcher.fetch([self._view_request(c, tokens[c]) for c in todo])
-                nxt = []
-                for cid in todo:
-                    data = got[cid]
-                    if not isinstance(data, dict) or "viewCaseMetaData" not in data:
-                        raise ReadError(
-                            IncompleteReason.SELECTOR_MISSING,
-                            f"ViewCase {cid} answered without case data: {json.dumps(data)[:200]}",
-                        )
-                    meta.setdefault(cid, data["viewCaseMetaData"])
-                    contacts[cid].extend(data.get("contactList") or [])
-                    tokens[cid] = data.get("currentToken")
-                    if tokens[cid]:
-                        nxt.append(cid)
-                todo = nxt
-            self._expand_truncated(contacts)
-            for cid in chunk:
-                out[cid] = self.detail(cid, meta[cid], contacts[cid])
-            if progress:
-                progress(len(chunk))
-        return out
+    def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
+        meta: dict[str, dict[str, Any]] = {}
+        contacts: dict[str, list[dict[str, Any]]] = {cid: [] for cid in case_ids}
+        tokens: dict[str, str | None] = dict.fromkeys(case_ids)
+        todo = case_ids
+        while todo:  # a long thread comes in pages: follow each case's token
+            got = self.fetcher.fetch([self._view_request(c, tokens[c]) for c in todo])
+            nxt = []
+            for cid in todo:
+                data = got[cid]
+                if not isinstance(data, dict) or "viewCaseMetaData" not in data:
+                    raise ReadError(
+                        IncompleteReason.SELECTOR_MISSING,
+                        f"ViewCase {cid} answered without case data: {json.dumps(data)[:200]}",
+                    )
+                meta.setdefault(cid, data["viewCaseMetaData"])
+                contacts[cid].extend(data.get("contactList") or [])
+                tokens[cid] = data.get("currentToken")
+                if tokens[cid]:
+                    nxt.append(cid)
+            todo = nxt
+        self._expand_truncated(contacts)
+        return {cid: self.detail(cid, meta[cid], contacts[cid]) for cid in case_ids}
 
     def _expand_truncated(self, contacts: dict[str, list[dict[str, Any]]]) -> None:
         """'See more': fetch the full text of every truncated contact."""
