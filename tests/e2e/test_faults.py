@@ -168,6 +168,19 @@ def test_captcha_stops_for_a_person(cli, site) -> None:  # type: ignore[no-untyp
     assert "captcha" in err and "caselog login --account demo-outdoor --headed" in err
 
 
+def test_a_verification_challenge_stops_for_a_person(cli, site) -> None:  # type: ignore[no-untyped-def]
+    assert sync(cli)[0] == 0
+    site.admin.expire_sessions()
+    site.admin.set_faults(challenge_next_login=True)
+    code, _, err = sync(cli)
+    assert code == 3
+    assert "challenge page that a person must answer" in err
+    assert "caselog login --account demo-outdoor --headed" in err
+    assert [s.complete for s in snapshots(cli.home)] == [True, False]
+    assert snapshots(cli.home)[-1].reason.value == "login_needed"
+    assert events(cli.home) == []
+
+
 def test_a_selector_that_matches_nothing_is_named_and_the_page_kept(cli, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from agent.selectormap import maps_dir
 

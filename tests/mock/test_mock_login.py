@@ -1,4 +1,5 @@
-"""Sign-in in Chromium: email, password, TOTP; wrong inputs; sessions; captcha; expiry."""
+"""Sign-in in Chromium: email, password, TOTP; wrong inputs; sessions; captcha; "verify it's
+you"; expiry."""
 
 from __future__ import annotations
 
@@ -98,6 +99,26 @@ def test_expired_session_and_captcha(
     page.fill("#auth-mfa-otpcode", mock_server.current_totp())
     page.click("#auth-signin-button")
     expect(page.locator("#case-log-table")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_verify_its_you_takes_the_code_sent_to_the_phone(
+    fresh_page: Page, mock_server: MockServer, admin: AdminClient
+) -> None:
+    page = fresh_page
+    admin.set_faults(challenge_next_login=True)
+    page.goto("/ap/signin?returnTo=/home")
+    _password_step(page, mock_server)
+    expect(page).to_have_url(re.compile(r"/ap/cvf/verify\?returnTo=/home"))
+    expect(page.locator("#cvf-heading")).to_have_text("Verify it's you")
+    assert not any(c["name"] == "at-main" for c in page.context.cookies())
+    page.fill("#cvf-input-code", "000000")
+    page.click("#cvf-submit-otp-button")
+    expect(page.locator("#cvf-error")).to_be_visible()
+    page.fill("#cvf-input-code", admin.faults()["challenge_code"])
+    page.click("#cvf-submit-otp-button")
+    expect(page.locator("#home-heading")).to_be_visible()
+    assert admin.faults()["challenge_next_login"] is False
 
 
 def test_session_lifetime_and_remember_me(mock_server: MockServer, admin: AdminClient) -> None:
