@@ -131,7 +131,9 @@ async (argJson) => {
       const src = `${net.toString()}
         onconnect = (e) => {
           const port = e.ports[0];
-          port.onmessage = async ({ data: { requests, concurrency, timeoutMs } }) => {
+          port.onmessage = async ({ data }) => {
+            if (data === "close") { close(); return; } // done: the worker ends with the batch
+            const { requests, concurrency, timeoutMs } = data;
             let next = 0;
             const run = async () => { while (next < requests.length) { const i = next++; port.postMessage([i, await net(requests[i], timeoutMs)]); } };
             await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, run));
@@ -151,6 +153,8 @@ async (argJson) => {
       if (done) return;
       done = true;
       clearTimeout(stall);
+      // A shared worker lives as long as the page unless told to end.
+      worker.port.postMessage("close");
       worker.port.close();
       resolve(ok);
     };

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -115,3 +116,25 @@ def test_a_redirect_to_another_host_is_refused_before_it_is_followed(
     assert caught.value.reason == IncompleteReason.HTTP_ERROR
     assert site.hits.count("/away") == 2  # the first try and one retry
     assert other.hits == []  # the other host never saw a request
+
+
+@pytest.mark.browser
+def test_each_batch_s_worker_ends_with_it(agent_session: Any, sites: tuple[Site, Site]) -> None:
+    site, _ = sites
+    with agent_session as session:
+        ctx, fetcher = _fetcher(session, site.url, "/")
+        cdp = session.browser.new_browser_cdp_session()
+        try:
+            for batch in range(5):
+                fetcher.fetch([Request(key=str(batch), url=f"/data/{batch}", kind="json")])
+            assert fetcher.counters.transport == "worker"
+            workers = -1
+            deadline = time.monotonic() + 10
+            while workers and time.monotonic() < deadline:
+                targets = cdp.send("Target.getTargets")["targetInfos"]
+                workers = sum(t["type"] == "shared_worker" for t in targets)
+                time.sleep(0.1)
+        finally:
+            cdp.detach()
+            ctx.close()
+    assert workers == 0  # five batches leave no worker running beside the page
