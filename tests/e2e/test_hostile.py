@@ -4,13 +4,11 @@ it, through both the classic pages and the modern JSON API."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e_cli import account_cli
 from e2e_truth import differences, site_view, store_view
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -29,44 +27,19 @@ def hostile_site() -> Iterator[object]:
 def test_hostile_scenario_is_stored_exactly(hostile_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from caselog_mock import AdminClient
 
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    (home / "caselog.toml").write_text(
-        f"""
-[[accounts]]
-name = "hostile"
-base_url = "{hostile_site.url}"
-merchant_id = "A4HOSTILETEST"
-email = "{hostile_site.login["email"]}"
-password_env = "H_PW"
-totp_env = "H_TOTP"
-[[accounts.marketplaces]]
-id = "ATVPDKIKX0DER"
-selector_map = "modern-en-US"
-[[accounts.marketplaces]]
-id = "A1F83G8C2ARO7P"
-selector_map = "classic-en-GB"
-"""
+    cli = account_cli(
+        tmp_path / "home",
+        hostile_site,
+        "hostile",
+        "A4HOSTILETEST",
+        {"ATVPDKIKX0DER": "modern-en-US", "A1F83G8C2ARO7P": "classic-en-GB"},
     )
-    env = {
-        **os.environ,
-        "CASELOG_HOME": str(home),
-        "H_PW": hostile_site.login["password"],
-        "H_TOTP": hostile_site.login["totp_secret"],
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "agent", "sync", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = cli("sync", "--json", timeout=300)
     assert result.returncode == 0, result.stderr
     truth = site_view(
         AdminClient(hostile_site.url, hostile_site.admin_token).ground_truth(), "A4HOSTILETEST"
     )
-    stored = store_view(home, "hostile")
+    stored = store_view(cli.home, "hostile")
     assert differences(truth, stored) == []
     bodies = [m[4] for c in stored.values() for m in c["messages"]]
     assert max(len(b) for b in bodies) >= 200_000

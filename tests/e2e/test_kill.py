@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e_cli import account_cli
 
 from agent.store import Store
 
@@ -33,30 +34,12 @@ def large_site() -> Iterator[object]:
 
 
 def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    home = tmp_path / "home"
-    home.mkdir(mode=0o700)
-    (home / "caselog.toml").write_text(
-        f"""
-[[accounts]]
-name = "large"
-base_url = "{large_site.url}"
-merchant_id = "A1LARGESELLER"
-email = "{large_site.login["email"]}"
-password_env = "KILL_PW"
-totp_env = "KILL_TOTP"
-[[accounts.marketplaces]]
-id = "ATVPDKIKX0DER"
-selector_map = "modern-en-US"
-"""
+    cli = account_cli(
+        tmp_path / "home", large_site, "large", "A1LARGESELLER", {"ATVPDKIKX0DER": "modern-en-US"}
     )
-    env = {
-        **os.environ,
-        "CASELOG_HOME": str(home),
-        "KILL_PW": large_site.login["password"],
-        "KILL_TOTP": large_site.login["totp_secret"],
-    }
+    env = cli.env
     cmd = [sys.executable, "-m", "agent", "sync", "--full", "--json"]
-    db = home / "data" / "large.json"
+    db = cli.home / "data" / "large.json"
 
     started = time.monotonic()
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
