@@ -1,4 +1,5 @@
-"""Fetch many pages from inside the signed-in page, politely: bounded concurrency,
+"""Fetch many pages with the signed-in page's cookies (from a worker of its origin, or the
+page itself where workers are forbidden; see js/fetch_pool.js), politely: bounded concurrency,
 retries with backoff on 429 (honouring Retry-After), 5xx and timeouts, and recovery when
 the session expires mid-run (sign in again once, or stop for a person)."""
 

@@ -141,8 +141,8 @@ class Reader:
     def details(
         self, case_ids: Sequence[str], progress: Progress | None = None
     ) -> dict[str, CaseDetail]:
-        """Read each case whole, a batch at a time (one round of the fetch pool per batch,
-        reported to ``progress`` as it completes)."""
+        """Read each case whole, a batch at a time, each batch reported to ``progress`` as it
+        completes."""
         out: dict[str, CaseDetail] = {}
         batch = max(64, self.fetcher.concurrency * 32)
         for start in range(0, len(case_ids), batch):

@@ -154,6 +154,8 @@ def main() -> None:
         help="full syncs and floor runs to take the median of (default 3)",
     )
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error("--repeat must be 1 or more")
 
     home = Path(tempfile.mkdtemp(prefix="caselog-bench-"))
     os.environ["CASELOG_HOME"] = str(home)
