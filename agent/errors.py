@@ -50,7 +50,7 @@ class SiteUnavailable(CaselogError):
 class ReadError(SiteUnavailable):
     """A read that could not be completed; the sync stores it as an incomplete snapshot.
 
-    ``reason`` is an :class:`agent.models.IncompleteReason` value.
+    ``reason`` is an :class:`agent.core.models.IncompleteReason` value.
     """
 
     def __init__(self, reason: str, detail: str) -> None:

@@ -22,7 +22,7 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
     No Chromium is an error with the reason (BrowserMissing), never a skip.
     """
-    from agent.browser import launch_options
+    from agent.site.browser import launch_options
 
     options = launch_options()
     options.pop("headless", None)
@@ -59,6 +59,6 @@ def mock_admin(mock_server: Any) -> Any:
 @pytest.fixture
 def agent_session(browser: Any) -> Any:
     """The agent's BrowserSession on pytest-playwright's Chromium (one Playwright per process)."""
-    from agent.session import BrowserSession
+    from agent.site.session import BrowserSession
 
     return BrowserSession(browser=browser)

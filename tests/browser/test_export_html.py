@@ -15,10 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ConsoleMessage, Dialog, Page, Request, expect
 
-from agent.archive import AccountArchive, Archive, write_archive
-from agent.export_facts import account_bundles
-from agent.export_html import index_html
-from agent.models import (
+from agent.core.models import (
     Case,
     CaseStatus,
     Direction,
@@ -29,6 +26,9 @@ from agent.models import (
     Message,
     Severity,
 )
+from agent.export.archive import AccountArchive, Archive, write_archive
+from agent.export.facts import account_bundles
+from agent.export.to_html import index_html
 
 pytestmark = pytest.mark.browser
 

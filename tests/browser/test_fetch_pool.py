@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from agent.config import Account
+from agent.core.models import IncompleteReason
 from agent.errors import ReadError
-from agent.fetcher import Fetcher, Request
-from agent.models import IncompleteReason
+from agent.site.fetcher import Fetcher, Request
 
 
 class Site:

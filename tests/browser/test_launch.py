@@ -11,7 +11,7 @@ import sys
 import pytest
 
 CODE = """
-from agent.session import BrowserSession
+from agent.site.session import BrowserSession
 with BrowserSession() as session:
     page = session.browser.new_page()
     page.set_content("<p id=x>hello</p>")

@@ -15,10 +15,10 @@ import pytest
 
 from agent.config import Account
 from agent.errors import ReadError
-from agent.fetcher import Fetcher, Request
-from agent.reader import ApiReader, HtmlReader, Reader
-from agent.selectormap import available_maps, load_map
-from agent.session import PageKind, classify_url
+from agent.site.fetcher import Fetcher, Request
+from agent.site.readers import ApiReader, HtmlReader, Reader
+from agent.site.selectormap import available_maps, load_map
+from agent.site.session import PageKind, classify_url
 
 SNAPSHOTS = Path(__file__).resolve().parents[2] / "snapshots"
 ORIGIN = "http://snapshot.invalid"

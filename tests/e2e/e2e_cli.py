@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agent.app.demo import demo_settings, settings_toml
 from agent.config import Account, Marketplace, Settings
-from agent.demo import demo_settings, settings_toml
 
 
 @dataclass

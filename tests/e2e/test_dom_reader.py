@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from e2e_truth import differences, site_view, store_view
 
+from agent.app.sync import AccountSync
 from agent.config import Account, Marketplace, Settings
-from agent.selectormap import maps_dir
-from agent.sync import AccountSync
+from agent.site.selectormap import maps_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

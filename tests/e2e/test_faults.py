@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from e2e_truth import differences, site_view, store_view
 
-from agent.models import EventKind
+from agent.core.models import EventKind
 from agent.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -182,7 +182,7 @@ def test_a_verification_challenge_stops_for_a_person(cli, site) -> None:  # type
 
 
 def test_a_selector_that_matches_nothing_is_named_and_the_page_kept(cli, site, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from agent.selectormap import maps_dir
+    from agent.site.selectormap import maps_dir
 
     broken = tmp_path / "classic-en-GB-broken.toml"
     broken.write_text(

@@ -37,7 +37,7 @@ def run_installed(target: Path, code: str, cwd: Path) -> str:
 def test_wheel_ships_package_maps_and_mock(installed: Path, tmp_path: Path) -> None:
     code = """
 import agent, caselog_mock
-from agent.selectormap import maps_dir, available_maps, load_map
+from agent.site.selectormap import maps_dir, available_maps, load_map
 print(agent.__file__)
 print(caselog_mock.__file__)
 print(maps_dir())

@@ -22,8 +22,7 @@ from pathlib import Path
 
 import orjson
 
-from agent.archive import AccountArchive, Archive, from_json_bytes, to_json_bytes, write_archive
-from agent.models import (
+from agent.core.models import (
     Case,
     CaseStatus,
     Direction,
@@ -33,6 +32,13 @@ from agent.models import (
     FlagKind,
     Message,
     Severity,
+)
+from agent.export.archive import (
+    AccountArchive,
+    Archive,
+    from_json_bytes,
+    to_json_bytes,
+    write_archive,
 )
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)

@@ -117,7 +117,7 @@ def raw_http_floor(
 
 def naive_baseline(session: Any, account: Any, case_ids: list[str]) -> float:
     """Sequential: open each case page, wait for its thread, click every See more."""
-    from agent.session import AccountContext
+    from agent.site.session import AccountContext
 
     ctx = AccountContext(session.browser, account)
     page = ctx.page
@@ -161,10 +161,10 @@ def main() -> None:
     os.environ["CASELOG_HOME"] = str(home)
     from caselog_mock import AdminClient, MockServer
 
+    from agent.app.sync import AccountSync
     from agent.config import Account, Marketplace, Settings
-    from agent.session import BrowserSession
+    from agent.site.session import BrowserSession
     from agent.store import Store, store_path
-    from agent.sync import AccountSync
 
     sampler = TreeSampler()
     sampler.start()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agent import browser
 from agent.errors import BrowserMissing
+from agent.site import browser
 
 
 def test_explicit_chromium_must_exist(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

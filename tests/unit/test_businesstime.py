@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.businesstime import (
+from agent.config import Account
+from agent.core.businesstime import (
     BusinessCalendar,
     add_business_days,
     format_day,
     format_moment,
     steps_until,
 )
-from agent.config import Account
 
 LA = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from agent.dates import DateParseError, from_epoch, parse_site_datetime
+from agent.core.dates import DateParseError, from_epoch, parse_site_datetime
 
 US = ["%b %d, %Y %I:%M %p", "%b %d, %Y"]
 UK = ["%d %b %Y %H:%M", "%d %b %Y"]

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from agent.diff import Absences, absences, diff_snapshots
-from agent.models import (
+from agent.core.diff import Absences, absences, diff_snapshots
+from agent.core.models import (
     CaseState,
     CaseStatus,
     Direction,

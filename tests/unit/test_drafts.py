@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.config import Account
-from agent.drafts import DraftKind, draft_escalation, draft_follow_up
-from agent.models import Case, CaseStatus, Direction, Event, EventKind, Message
+from agent.core.drafts import DraftKind, draft_escalation, draft_follow_up
+from agent.core.models import Case, CaseStatus, Direction, Event, EventKind, Message
 
 LA = ZoneInfo("America/Los_Angeles")
 ACCOUNT = Account(name="acme", base_url="https://sellercentral.example")

@@ -12,9 +12,23 @@ from typing import Any
 import orjson
 import pytest
 
-from agent import archive as archive_mod
-from agent import export_files, export_html, export_md
-from agent.archive import (
+from agent.core.models import (
+    Case,
+    CaseStatus,
+    Direction,
+    Event,
+    EventKind,
+    Flag,
+    FlagKind,
+    Message,
+    Severity,
+)
+from agent.errors import ArchiveError, CaselogError, ExitCode
+from agent.export import archive as archive_mod
+from agent.export import to_html as export_html
+from agent.export import to_markdown as export_md
+from agent.export import writer as export_files
+from agent.export.archive import (
     SCHEMA_VERSION,
     AccountArchive,
     Archive,
@@ -26,19 +40,7 @@ from agent.archive import (
     to_json_bytes,
     write_archive,
 )
-from agent.errors import ArchiveError, CaselogError, ExitCode
-from agent.export_files import MANIFEST
-from agent.models import (
-    Case,
-    CaseStatus,
-    Direction,
-    Event,
-    EventKind,
-    Flag,
-    FlagKind,
-    Message,
-    Severity,
-)
+from agent.export.writer import MANIFEST
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 ALL = {"json", "csv", "md", "html"}

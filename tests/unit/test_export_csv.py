@@ -9,15 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.archive import AccountArchive, Archive
-from agent.export_csv import CASE_COLUMNS, MESSAGE_COLUMNS, cases_csv, cell, messages_csv, restore
-from agent.export_facts import (
-    account_bundles,
-    active_flags,
-    categorise,
-    days_waiting,
-)
-from agent.models import (
+from agent.core.models import (
     Case,
     CaseStatus,
     Direction,
@@ -26,6 +18,21 @@ from agent.models import (
     FlagState,
     Message,
     Severity,
+)
+from agent.export.archive import AccountArchive, Archive
+from agent.export.facts import (
+    account_bundles,
+    active_flags,
+    categorise,
+    days_waiting,
+)
+from agent.export.to_csv import (
+    CASE_COLUMNS,
+    MESSAGE_COLUMNS,
+    cases_csv,
+    cell,
+    messages_csv,
+    restore,
 )
 
 T0 = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from markdown_it import MarkdownIt
 
-from agent.archive import AccountArchive
-from agent.export_facts import account_bundles
-from agent.export_md import case_md, index_md, md_inline, md_lines
-from agent.models import Case, CaseStatus, Direction, Event, EventKind, Message
+from agent.core.models import Case, CaseStatus, Direction, Event, EventKind, Message
+from agent.export.archive import AccountArchive
+from agent.export.facts import account_bundles
+from agent.export.to_markdown import case_md, index_md, md_inline, md_lines
 
 T0 = datetime(2026, 11, 21, 16, 35, tzinfo=UTC)
 

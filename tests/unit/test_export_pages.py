@@ -12,17 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from agent.archive import AccountArchive
-from agent.export_charts import (
-    cases_by_category,
-    open_by_status,
-    response_time_distribution,
-    response_times_by_month,
-    status_history,
-)
-from agent.export_facts import AccountBundles, account_bundles, amazon_response_times
-from agent.export_html import case_html, index_html, script_json, search_text
-from agent.models import (
+from agent.core.models import (
     Case,
     CaseStatus,
     Direction,
@@ -33,6 +23,16 @@ from agent.models import (
     Message,
     Severity,
 )
+from agent.export.archive import AccountArchive
+from agent.export.charts import (
+    cases_by_category,
+    open_by_status,
+    response_time_distribution,
+    response_times_by_month,
+    status_history,
+)
+from agent.export.facts import AccountBundles, account_bundles, amazon_response_times
+from agent.export.to_html import case_html, index_html, script_json, search_text
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from agent.calendar_ics import render_calendar
-from agent.models import Event, EventKind, Flag, FlagKind, FlagState, Severity
-from agent.notify import compose
+from agent.app.calendar_ics import render_calendar
+from agent.app.notify import compose
+from agent.core.models import Event, EventKind, Flag, FlagKind, FlagState, Severity
 
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.config import Account, RuleSettings
-from agent.models import (
+from agent.core.models import (
     Case,
     CaseStatus,
     Direction,
@@ -27,7 +27,15 @@ from agent.models import (
     Message,
     Severity,
 )
-from agent.rules import FlagDecision, Since, Turn, due_now, evaluate, thresholds_for, whose_turn
+from agent.core.rules import (
+    FlagDecision,
+    Since,
+    Turn,
+    due_now,
+    evaluate,
+    thresholds_for,
+    whose_turn,
+)
 
 LA = ZoneInfo("America/Los_Angeles")
 ACCOUNT = Account(name="acme", base_url="https://sellercentral.example")

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.errors import StoreCorrupt, StoreLocked
-from agent.models import (
+from agent.core.models import (
     Case,
     CaseState,
     CaseStatus,
@@ -23,6 +22,7 @@ from agent.models import (
     Message,
     Snapshot,
 )
+from agent.errors import StoreCorrupt, StoreLocked
 from agent.store import FlagStateRecord, Store
 
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)

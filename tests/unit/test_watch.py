@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from agent.app.notify import Notice, Notifier
+from agent.app.watch import Watch
 from agent.config import Account, Settings, WatchSettings
 from agent.errors import AuthRequired
-from agent.notify import Notice, Notifier
-from agent.watch import Watch
 
 ACC = Account(name="shop", base_url="https://sellercentral.amazon.com", timezone="UTC")
 

@@ -1,0 +1,82 @@
+"""Commands for the seller's own archive: export and import."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from agent.app.archive import default_out_dir, export_archive, import_archive
+from agent.app.queries import parse_status
+from agent.cli import ConfigOpt, JsonOpt, app, handle_errors, out, print_json
+from agent.config import load_settings
+from agent.errors import ConfigError
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--since {value!r} is not a date; write it like 2026-09-01") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command("export")
+@handle_errors
+def export_cmd(
+    account: Annotated[str | None, typer.Option("--account", "-a", help="One account.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every account (the default).")] = False,
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", "-f", help="json, csv, md or html; repeat for several."),
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to write into.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only cases with activity since this date (YYYY-MM-DD).")
+    ] = None,
+    status: Annotated[list[str] | None, typer.Option(help="Only cases with this status.")] = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write your full archive: JSON, CSV (Excel-safe), Markdown and a browsable HTML report."""
+    if account and all_:
+        raise ConfigError("give either --account or --all, not both")
+    formats = set(fmt or ["json", "csv", "md", "html"])
+    folder = out_dir or default_out_dir()
+    result = export_archive(
+        load_settings(config),
+        folder,
+        formats,
+        account=account,
+        since=_since(since),
+        statuses={parse_status(s) for s in status} if status else None,
+    )
+    if json_out:
+        print_json(result.model_dump(mode="json"))
+        return
+    out.print(
+        f"{result.cases} case(s) exported to {folder} ({', '.join(result.formats)}): "
+        f"{len(result.written)} file(s) written, {result.unchanged} unchanged, "
+        f"{result.seconds:.1f} s"
+    )
+    if "html" in result.formats:
+        out.print(f"open {folder / 'html' / 'index.html'} in a browser")
+
+
+@app.command("import")
+@handle_errors
+def import_cmd(
+    path: Annotated[Path, typer.Argument(help="An archive.json written by caselog export.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Restore an exported archive.json into an empty home."""
+    counts = import_archive(path)
+    if json_out:
+        print_json(counts)
+        return
+    for account, n in counts.items():
+        out.print(f"{account}: {n} case(s) imported")

@@ -1,0 +1,213 @@
+"""Commands that read the Case Log and the store: login, sync, cases, show, search."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from agent.app.queries import list_cases, parse_status, search, show_case
+from agent.app.sync import SyncProgress, sync_accounts
+from agent.cli import AccountOpt, ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
+from agent.config import Settings, load_settings
+from agent.core.models import Case
+from agent.errors import ConfigError, ExitCode
+from agent.site.session import BrowserSession
+
+HeadedOpt = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
+
+
+def _pick_accounts(settings: Settings, account: str | None, all_: bool) -> list:
+    if account and all_:
+        raise ConfigError("give either --account or --all, not both")
+    if all_:
+        if not settings.accounts:
+            settings.account(None)  # raises the "no account configured" sentence
+        return list(settings.accounts)
+    return [settings.account(account)]
+
+
+@app.command()
+@handle_errors
+def login(
+    account: AccountOpt = None,
+    headed: HeadedOpt = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a person.")] = 600,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Sign in and save the session (0600). --headed lets a person solve captchas and codes."""
+    from agent.app.sync import marketplace_maps
+
+    settings = load_settings(config)
+    acc = settings.account(account)
+    _, smap = marketplace_maps(acc)[0]
+    with BrowserSession(headless=not headed) as session:
+        ctx = session.context(acc)
+        try:
+            if headed:
+                err.print(f"Sign in to {acc.base_url} in the browser window…")
+                ctx.wait_for_person(smap.urls.lobby, timeout)
+            else:
+                ctx.ensure_signed_in(smap.urls.lobby)
+                ctx.save_state()
+        finally:
+            ctx.close()
+    if json_out:
+        print_json({"account": acc.name, "signed_in": True, "state_file": str(ctx.state_file)})
+    else:
+        out.print(f"signed in to {acc.name}; session saved to {ctx.state_file} (mode 0600)")
+
+
+@app.command()
+@handle_errors
+def sync(
+    account: AccountOpt = None,
+    all_: Annotated[bool, typer.Option("--all", help="Sync every configured account.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Re-read every case's details.")] = False,
+    headed: HeadedOpt = False,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Read every case and its whole contact history into the local store."""
+    settings = load_settings(config)
+    accounts = _pick_accounts(settings, account, all_)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=json_out or not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("signing in and listing cases", total=None)
+
+        def listed(name: str, cases: int, to_read: int) -> None:
+            bar.update(
+                task, description=f"{name}: {cases} cases, reading", total=to_read, completed=0
+            )
+
+        results = sync_accounts(
+            accounts,
+            settings,
+            full=full,
+            headless=not headed,
+            progress=SyncProgress(on_listed=listed, on_detail=lambda n: bar.advance(task, n)),
+        )
+    summaries = [r.summary() for r in results]
+    if json_out:
+        print_json(summaries if all_ else summaries[0])
+    else:
+        for s in summaries:
+            state = "complete" if s["complete"] else f"INCOMPLETE ({s['reason']}: {s['detail']})"
+            out.print(
+                f"{s['account']}: {s['cases_seen']} cases seen, {s['details_read']} details "
+                f"read, {s['new_messages']} new messages, {s['events']} events, "
+                f"{s['requests']} requests, {s['seconds']} s — {state}"
+            )
+            if s["failed_page"]:
+                out.print(f"  the page that could not be read was saved to {s['failed_page']}")
+    code = max((int(r.exit_code) for r in results), default=0)
+    if code:
+        raise typer.Exit(code)
+
+
+def _case_row(c: Case) -> list[str]:
+    reply = c.last_amazon_reply_at.strftime("%Y-%m-%d") if c.last_amazon_reply_at else "no reply"
+    return [
+        c.case_id,
+        c.status_raw or c.status.value,
+        c.subject,
+        c.created_at.strftime("%Y-%m-%d"),
+        reply,
+        str(c.message_count),
+    ]
+
+
+@app.command()
+@handle_errors
+def cases(
+    account: AccountOpt = None,
+    status: Annotated[str | None, typer.Option(help="Only this status, e.g. answered.")] = None,
+    needs_attention: Annotated[
+        bool, typer.Option("--needs-attention", help="Only cases waiting for you.")
+    ] = False,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List the stored cases, newest first."""
+    settings = load_settings(config)
+    found = list_cases(settings, account, parse_status(status) if status else None, needs_attention)
+    if json_out:
+        print_json([c.model_dump(mode="json") for c in found])
+        return
+    table = Table("Case ID", "Status", "Subject", "Created", "Last Amazon reply", "Msgs")
+    for c in found:
+        table.add_row(*_case_row(c))
+    out.print(table)
+    out.print(f"{len(found)} case(s)")
+
+
+@app.command()
+@handle_errors
+def show(
+    case_id: Annotated[str, typer.Argument(help="The case ID.")],
+    account: AccountOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show one case and its whole thread, oldest message first."""
+    thread = show_case(load_settings(config), case_id, account)
+    if json_out:
+        print_json(
+            {
+                "case": thread.case.model_dump(mode="json"),
+                "messages": [m.model_dump(mode="json") for m in thread.messages],
+            }
+        )
+        return
+    c = thread.case
+    out.print(f"[bold]{c.case_id}[/] {c.subject}", markup=True)
+    out.print(
+        f"status {c.status_raw} ({c.status.value}); created {c.created_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if c.cc:
+        out.print(f"cc: {', '.join(c.cc)}")
+    for m in thread.messages:
+        who = "Amazon" if m.direction.value == "from_amazon" else "You"
+        out.rule(f"{who} ({m.sender_email or m.sender}) {m.sent_at:%Y-%m-%d %H:%M} UTC")
+        out.print(m.body, markup=False)
+        if m.attachments:
+            out.print(f"attachments: {', '.join(m.attachments)}")
+
+
+@app.command("search")
+@handle_errors
+def search_cmd(
+    text: Annotated[str, typer.Argument(help="Words to find in subjects and message bodies.")],
+    account: AccountOpt = None,
+    config: ConfigOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Search subjects AND message bodies (Amazon's own search only looks at subjects)."""
+    hits = search(load_settings(config), text, account)
+    if json_out:
+        print_json(
+            [{"case_id": h.case.case_id, "where": h.where, "snippet": h.snippet} for h in hits]
+        )
+        return
+    table = Table("Case ID", "Subject", "Found in", "Snippet")
+    for h in hits:
+        table.add_row(
+            h.case.case_id,
+            h.case.subject,
+            "subject" if h.where == "subject" else "message",
+            h.snippet,
+        )
+    out.print(table)
+    out.print(f"{len(hits)} match(es)")
+    if not hits:
+        raise typer.Exit(int(ExitCode.OK))

@@ -1,0 +1,72 @@
+"""CLI commands. Each parses its flags, calls one library function and renders the result."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from agent.cli import ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
+from agent.config import load_settings
+from agent.home import config_path, home_dir
+from agent.site.browser import install_browser
+
+
+@app.command()
+@handle_errors
+def install(
+    no_apt: Annotated[
+        bool, typer.Option("--no-apt", help="Never run apt-get, even as root.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Make sure a Chromium is available (Playwright's own, or a system one)."""
+    choice = install_browser(log=lambda m: err.print(m), allow_apt=not no_apt)
+    if json_out:
+        print_json({"source": choice.source, "executable": choice.executable})
+    else:
+        out.print(f"browser ready: {choice.description}")
+
+
+@app.command("config")
+@handle_errors
+def show_config(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
+    """Validate caselog.toml and show the settings in force."""
+    settings = load_settings(config)
+    path = config or config_path()
+    if json_out:
+        print_json({"path": str(path), "home": str(home_dir()), **settings.model_dump()})
+        return
+    out.print(f"home:   {home_dir()}")
+    out.print(f"config: {path}{'' if path.exists() else ' (absent: defaults in force)'}")
+    if not settings.accounts:
+        out.print("accounts: none configured")
+    for acc in settings.accounts:
+        out.print(f"account {acc.name}: {acc.base_url} ({acc.selector_map}, {acc.timezone})")
+
+
+@app.command("mock-site")
+@handle_errors
+def mock_site(
+    scenario: Annotated[str, typer.Option(help="Scenario: demo, large, hostile.")] = "demo",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 = any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to bind (loopback only).")] = "127.0.0.1",
+) -> None:
+    """Run the bundled mock Seller Central for a person to open in a browser."""
+    from caselog_mock import MockServer
+
+    server = MockServer(scenario=scenario, port=port, host=host)
+    server.start()
+    login = server.login
+    out.print(f"mock Seller Central ({scenario}) at {server.url}")
+    out.print(f"  email:       {login['email']}")
+    out.print(f"  password:    {login['password']}")
+    out.print(f"  TOTP secret: {login['totp_secret']} (current code {server.current_totp()})")
+    out.print(f"  admin token: {server.admin_token}")
+    out.print("Press Ctrl-C to stop.")
+    try:
+        while True:
+            time.sleep(3600)
+    finally:
+        server.stop()
