@@ -20,6 +20,7 @@ demo: setup
 lint: setup
 	$(BIN)/ruff check agent fixtures tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/pytest

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from agent.errors import ConfigError
-from agent.home import config_path
+from agent.errors import ConfigError, first_problem
 
 SECRET_KEYS = {"password", "totp_secret", "totp", "otp_secret", "secret"}
 
@@ -71,6 +70,43 @@ class Account(Strict):
         return value.rstrip("/")
 
 
+DEFAULT_CATEGORIES: dict[str, list[str]] = {
+    "account_health": [
+        "account health", "suspen*", "deactivat*", "reinstat*", "plan of action", "appeal*",
+        "performance notification", "verification", "账户", "账号", "申诉",
+    ],
+    "payments": [
+        "payment*", "disburse*", "reserve", "funds", "payout*", "settlement*", "付款", "款项",
+    ],
+    "listing_suppression": ["suppress*", "listing removed", "inactive listing", "listing inactive"],
+    "policy": [
+        "policy", "policies", "intellectual property", "trademark*", "copyright*", "patent*",
+        "counterfeit*", "infring*", "ip complaint", "restricted", "prohibited", "政策", "侵权",
+        "知识产权",
+    ],
+    "refunds_and_fees": [
+        "refund*", "reimburse*", "fee", "fees", "charge", "charged", "charges", "invoice*",
+        "退款", "费用",
+    ],
+    "listings": [
+        "listing*", "asin", "asins", "catalog*", "detail page", "brand registry", "image",
+        "images", "variation*", "buy box", "search term*", "商品", "品牌",
+    ],
+    "inventory": [
+        "inventory", "stranded", "stock", "removal*", "warehouse*", "reconcil*", "damaged",
+        "库存", "仓库",
+    ],
+    "shipping": [
+        "ship*", "carrier*", "tracking", "deliver*", "inbound", "fba", "lost", "return",
+        "returns", "配送", "货件", "物流", "发货",
+    ],
+}  # fmt: skip
+"""Subject categories for the rules (urgent ones) and the archive's charts alike."""
+
+DEFAULT_URGENT = ("account_health", "payments", "listing_suppression", "policy")
+"""Categories whose cases follow up and escalate sooner (design.md section 5)."""
+
+
 class RuleSettings(Strict):
     """Whose-turn thresholds (design.md section 5); every number configurable."""
 
@@ -84,14 +120,45 @@ class RuleSettings(Strict):
     reopen_remind_days_before: float = 3
     reopen_grace_days: float = 7  # after the window closes, say "open a new case" this long
     urgent_factor: float = 0.5
-    urgent_categories: dict[str, list[str]] = Field(
-        default_factory=lambda: {
-            "account_health": ["account health", "deactivat", "suspen", "reinstat", "appeal"],
-            "payments": ["payment", "disbursement", "reserve", "funds", "payout"],
-            "listing_suppression": ["suppress", "listing removed", "inactive listing"],
-            "policy": ["policy", "intellectual property", "infring", "trademark", "copyright"],
-        }
-    )
+    # Subject categories, in order of precedence: the first whose keyword the subject uses.
+    # A keyword is a whole word ("fee"), a word prefix ("suspen*"), a phrase ("plan of
+    # action"), or non-Latin text matched anywhere ("退款"); case-insensitive.
+    categories: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_CATEGORIES))
+    urgent_categories: list[str] = Field(default_factory=lambda: list(DEFAULT_URGENT))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy_urgent_keywords(cls, data: Any) -> Any:
+        """Before 0.2, ``urgent_categories`` mapped each urgent category to keywords matched
+        anywhere in the subject; such a table still works: its categories come first, each
+        keyword read as a word prefix."""
+        if isinstance(data, dict) and isinstance(data.get("urgent_categories"), dict):
+            legacy: dict[str, Any] = data["urgent_categories"]
+            ours = data.get("categories", DEFAULT_CATEGORIES)
+            converted = {
+                name: [_legacy_keyword(k) for k in words if isinstance(k, str)]
+                if isinstance(words, list)
+                else words
+                for name, words in legacy.items()
+            }
+            rest = {k: v for k, v in ours.items() if k not in converted}
+            data = {**data, "categories": {**converted, **rest}, "urgent_categories": list(legacy)}
+        return data
+
+    @model_validator(mode="after")
+    def _urgent_are_categories(self) -> RuleSettings:
+        unknown = [name for name in self.urgent_categories if name not in self.categories]
+        if unknown:
+            raise ValueError(
+                f"urgent category {unknown[0]!r} is not one of the categories "
+                f"({', '.join(self.categories)}); add it to [rules.categories] or fix the name"
+            )
+        return self
+
+
+def _legacy_keyword(word: str) -> str:
+    text = word.strip().casefold()
+    return text if not text.isascii() or " " in text or text.endswith("*") else text + "*"
 
 
 class WatchSettings(Strict):
@@ -140,16 +207,6 @@ class Settings(Strict):
         raise ConfigError(f"no account named {name!r} in caselog.toml; known accounts: {known}")
 
 
-def _key_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def _find_secrets(data: Any, path: str = "") -> str | None:
     if isinstance(data, dict):
         for key, value in data.items():
@@ -183,21 +240,19 @@ def parse_settings(text: str, source: str = "caselog.toml") -> Settings:
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = _key_path(tuple(err["loc"])) or "(top level)"
-        msg = str(err["msg"]).removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
+        key, msg, kind = first_problem(exc)
+        key = key or "(top level)"
+        if kind == "extra_forbidden":
             msg = "is not a known setting; check its spelling against the README"
             raise ConfigError(f"{source}: key {key} {msg}") from None
         raise ConfigError(f"{source}: key {key}: {msg}; fix that value and run again") from None
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Load the settings from ``path`` or the home's caselog.toml (absent = defaults)."""
-    explicit = path is not None
-    path = path or config_path()
+def load_settings(path: Path, *, required: bool = False) -> Settings:
+    """Load the settings from ``path``; a missing file means the defaults unless ``required``
+    (a ``--config`` the user named)."""
     if not path.exists():
-        if explicit:
+        if required:
             raise ConfigError(f"config file {path} does not exist; check the --config path")
         return Settings()
     try:

@@ -1,12 +1,16 @@
 """One exception hierarchy; the CLI turns each into one sentence and an exit code.
 
 Foreign errors (Playwright, TinyDB, TOML, pydantic) are converted at the module that
-meets them, so callers only ever see a :class:`CaselogError`.
+meets them, so callers only ever see a :class:`CaselogError`. A pydantic validation error
+becomes one sentence through :func:`first_problem`, wherever it is met.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, StrEnum
+from typing import Any
+
+from pydantic import ValidationError
 
 
 class ExitCode(IntEnum):
@@ -19,6 +23,18 @@ class ExitCode(IntEnum):
     INCOMPLETE = 4  # the site could not be read completely
 
 
+class IncompleteReason(StrEnum):
+    """Why a sync could not read the Case Log completely (kept in the snapshot)."""
+
+    LOGIN_NEEDED = "login_needed"
+    BLANK_PAGE = "blank_page"
+    HTTP_ERROR = "http_error"
+    SELECTOR_MISSING = "selector_missing"
+    COUNT_MISMATCH = "count_mismatch"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+
 class CaselogError(Exception):
     """Base class: ``str(error)`` is one sentence that names the fix."""
 
@@ -29,6 +45,10 @@ class ConfigError(CaselogError):
     """The configuration file or a flag is wrong."""
 
     exit_code = ExitCode.USAGE
+
+
+class UnsafePath(ConfigError):
+    """A name taken from data (an account, a case ID) would make a path outside its folder."""
 
 
 class BrowserMissing(CaselogError):
@@ -48,15 +68,16 @@ class SiteUnavailable(CaselogError):
 
 
 class ReadError(SiteUnavailable):
-    """A read that could not be completed; the sync stores it as an incomplete snapshot.
+    """A read that could not be completed; the sync stores it as an incomplete snapshot."""
 
-    ``reason`` is an :class:`agent.core.models.IncompleteReason` value.
-    """
-
-    def __init__(self, reason: str, detail: str) -> None:
+    def __init__(self, reason: IncompleteReason, detail: str) -> None:
         super().__init__(detail)
-        self.reason = reason
+        self.reason = IncompleteReason(reason)
         self.detail = detail
+
+
+class DateParseError(CaselogError):
+    """A date written by the site matches none of the formats its selector map lists."""
 
 
 class StoreLocked(CaselogError):
@@ -77,3 +98,25 @@ class ArchiveError(CaselogError):
     """An archive file cannot be read or written (bad JSON, wrong schema version, bad format)."""
 
     exit_code = ExitCode.USAGE
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a dotted key: ``accounts[0].timezone``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str, str]:
+    """The first problem of a validation error: ``(key, message, error type)``.
+
+    The message is pydantic's, without its "Value error, " prefix; the key is dotted
+    (``accounts[0].timezone``), empty for the top level.
+    """
+    err = exc.errors(include_url=False)[0]
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return key_path(tuple(err["loc"])), message, str(err["type"])

@@ -1,33 +1,66 @@
-"""The one directory that holds all runtime state (``CASELOG_HOME``)."""
+"""The one directory that holds all runtime state (``CASELOG_HOME``), and private files in it.
+
+:class:`Home` is passed explicitly to whatever reads or writes the home, so a process can
+work on two homes at once (``caselog demo`` keeps its own) without touching ``os.environ``.
+Every path it builds from data (an account name, a case ID, a snapshot id) goes through
+:func:`inside`, which refuses a name that would leave its folder: an archive that names its
+account ``../../outside`` is refused before anything is opened, let alone written.
+
+Private files (cookies, correspondence) are written with :func:`write_private`: a temporary
+file in the same folder, fsynced, renamed over the old one, mode 0600; folders are 0700.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
+from agent.errors import ConfigError, UnsafePath
+
 ENV_HOME = "CASELOG_HOME"
+CONFIG_FILE = "caselog.toml"
 
 
-def home_dir(create: bool = True) -> Path:
-    """Return the home directory, created with mode 0700 when missing."""
-    raw = os.environ.get(ENV_HOME)
-    path = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir("caselog", False))
-    if create:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+def inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refused unless it is a plain entry of ``folder``.
+
+    ``name`` must be one path component: no separator, no ``..``, not absolute, no NUL,
+    nothing that resolves (through a link) outside ``folder``.
+    """
+    if (
+        not name
+        or name in (".", "..")
+        or "\x00" in name
+        or "/" in name
+        or "\\" in name
+        or Path(name).is_absolute()
+        or Path(name).name != name
+    ):
+        raise UnsafePath(
+            f"{name!r} cannot name a file inside {folder}: it must be a plain name without "
+            "'/', '\\' or '..'"
+        )
+    path = folder / name
+    resolved_folder = folder.resolve()
+    if path.resolve().parent != resolved_folder:
+        raise UnsafePath(f"{path} leads outside {folder} (a link?); remove it and run again")
     return path
 
 
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and parents) and make it 0700."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)
+    except FileExistsError:
+        raise ConfigError(
+            f"{path} is a file where caselog needs a folder; move it aside and run again"
+        ) from None
     return path
-
-
-def config_path() -> Path:
-    return home_dir() / "caselog.toml"
 
 
 def write_private(path: Path, data: bytes) -> None:
@@ -48,3 +81,68 @@ def write_private(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+@dataclass(frozen=True)
+class Home:
+    """Where caselog keeps its configuration and data; see README, "Where things live"."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Home:
+        """``CASELOG_HOME``, or the platform's user data folder (e.g. ~/.local/share/caselog)."""
+        raw = environ.get(ENV_HOME)
+        root = Path(raw).expanduser() if raw else Path(platformdirs.user_data_dir("caselog", False))
+        return cls(root)
+
+    def ensure(self) -> Home:
+        """Create the home (mode 0700) if it is missing; return it."""
+        private_dir(self.root)
+        return self
+
+    def sub(self, name: str) -> Home:
+        """A home of its own inside this one (``caselog demo`` uses ``demo/``)."""
+        return Home(inside(self.root, name))
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / CONFIG_FILE
+
+    def folder(self, name: str) -> Path:
+        """A folder of the home (created 0700 when missing)."""
+        return private_dir(inside(self.root, name))
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def store_path(self, account: str) -> Path:
+        """The database file of ``account`` (the folder is created; the file is not)."""
+        return inside(self.folder("data"), f"{account}.json")
+
+    def has_store(self, account: str) -> bool:
+        return self.data_dir.is_dir() and inside(self.data_dir, f"{account}.json").is_file()
+
+    def stored_accounts(self) -> list[str]:
+        """Names of the accounts that have a database here, sorted."""
+        if not self.data_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.data_dir.glob("*.json") if p.is_file())
+
+    def state_path(self, account: str) -> Path:
+        """The browser session (cookies) of ``account``."""
+        return inside(self.folder("state"), f"{account}.json")
+
+    @property
+    def failed_pages(self) -> Path:
+        return self.folder("failed-pages")
+
+    @property
+    def calendar_file(self) -> Path:
+        return self.folder("calendar") / "caselog.ics"
+
+    @property
+    def archive_dir(self) -> Path:
+        """Where ``caselog export`` writes by default (created by the writer)."""
+        return self.root / "archive"

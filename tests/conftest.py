@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +67,52 @@ def agent_session(browser: Any) -> Any:
     from agent.site.session import BrowserSession
 
     return BrowserSession(browser=browser)
+
+
+@dataclass
+class NoticeSink:
+    """A real notification target: a local webhook that apprise's ``json://`` URLs post to.
+
+    ``received`` holds each accepted notice (``{"title", "message", ...}``); ``fail_next``
+    makes that many posts fail with HTTP 500 first (a target that is down for a while).
+    """
+
+    url: str = ""
+    received: list[dict[str, Any]] = field(default_factory=list)
+    fail_next: int = 0
+    refused: int = 0
+
+    @property
+    def titles(self) -> list[str]:
+        return [n["title"] for n in self.received]
+
+    @property
+    def bodies(self) -> list[str]:
+        return [n["message"] for n in self.received]
+
+
+@pytest.fixture
+def notice_sink() -> Iterator[NoticeSink]:
+    sink = NoticeSink()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if sink.fail_next > 0:
+                sink.fail_next -= 1
+                sink.refused += 1
+                self.send_response(500)
+            else:
+                sink.received.append(json.loads(body))
+                self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    sink.url = f"json://127.0.0.1:{server.server_address[1]}/hook"
+    yield sink
+    server.shutdown()
+    server.server_close()

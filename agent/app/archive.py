@@ -3,6 +3,9 @@
 The archive is "as of" the newest moment its data records (not the wall clock), so exporting
 the same data twice gives the same bytes, and export -> import into an empty home -> export
 gives the same bytes again. Flags are evaluated as of that moment too.
+
+The archive's model and formats are :mod:`agent.export`; this module is where they meet the
+stores.
 """
 
 from __future__ import annotations
@@ -10,57 +13,40 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from agent.app.accounts import StoredAccount, open_store, stored_accounts
 from agent.app.todo import account_flags
-from agent.config import Account, Settings
+from agent.config import Settings
+from agent.core.categories import categoriser_for
 from agent.core.models import CaseStatus, FlagState
 from agent.errors import ConfigError
 from agent.export.archive import (
     AccountArchive,
     Archive,
-    ExportResult,
     data_as_of,
     filter_archive,
     from_json_bytes,
-    write_archive,
 )
-from agent.home import home_dir
-from agent.store import FlagStateRecord, Store, open_store, store_path
+from agent.export.render import ExportResult, write_archive
+from agent.home import Home
+from agent.store import FlagStateRecord, Store
 
-DEFAULT_BASE_URL = "https://sellercentral.amazon.com"
-
-
-def stored_accounts(settings: Settings, name: str | None = None) -> list[Account]:
-    """Accounts that have a database: the configured ones, and any other database in the home
-    (an imported archive), with the time zone its store remembers."""
-    if name is not None:
-        configured = {a.name: a for a in settings.accounts}
-        if name in configured:
-            return [configured[name]]
-        if not store_path(name).exists():
-            raise ConfigError(f"no account named {name!r} has data in {home_dir()}")
-    found = {a.name: a for a in settings.accounts if store_path(a.name).exists()}
-    for path in sorted((home_dir() / "data").glob("*.json")):
-        if path.stem not in found and (name is None or path.stem == name):
-            with Store.open(path, readonly=True) as store:
-                tz = store.meta().get("timezone") or "UTC"
-            found[path.stem] = Account(name=path.stem, base_url=DEFAULT_BASE_URL, timezone=tz)
-    return [found[n] for n in sorted(found) if name is None or n == name]
+__all__ = ["build_archive", "export_archive", "import_archive"]
 
 
-def build_archive(settings: Settings, account: str | None = None) -> Archive:
+def build_archive(home: Home, settings: Settings, account: str | None = None) -> Archive:
     """Everything stored for the accounts, with their flags as of the data's newest moment."""
-    parts: list[tuple[Account, Store]] = []
+    parts: list[tuple[StoredAccount, Store]] = []
     plain: list[AccountArchive] = []
-    stores = []
+    stores: list[Store] = []
     try:
-        for acc in stored_accounts(settings, account):
-            store = Store.open(store_path(acc.name), readonly=True)
+        for stored in stored_accounts(home, settings, account):
+            store = stored.open()
             stores.append(store)
-            parts.append((acc, store))
+            parts.append((stored, store))
             plain.append(
                 AccountArchive(
-                    account=acc.name,
-                    timezone=acc.timezone,
+                    account=stored.name,
+                    timezone=stored.account.timezone,
                     cases=store.cases(),
                     messages=store.messages(),
                     events=store.events(),
@@ -69,8 +55,8 @@ def build_archive(settings: Settings, account: str | None = None) -> Archive:
             )
         as_of = data_as_of(plain)
         accounts = [
-            a.model_copy(update={"flags": account_flags(store, acc, settings, as_of)})
-            for a, (acc, store) in zip(plain, parts, strict=True)
+            a.model_copy(update={"flags": account_flags(store, s.account, settings, as_of)})
+            for a, (s, store) in zip(plain, parts, strict=True)
         ]
     finally:
         for store in stores:
@@ -79,6 +65,7 @@ def build_archive(settings: Settings, account: str | None = None) -> Archive:
 
 
 def export_archive(
+    home: Home,
     settings: Settings,
     out_dir: Path,
     formats: set[str],
@@ -87,25 +74,28 @@ def export_archive(
     since: datetime | None = None,
     statuses: set[CaseStatus] | None = None,
 ) -> ExportResult:
-    archive = build_archive(settings, account)
+    """Write the archive of the accounts in ``formats`` under ``out_dir``."""
+    archive = build_archive(home, settings, account)
     if since is not None or statuses:
         archive = filter_archive(archive, since=since, statuses=statuses or None)
-    return write_archive(archive, out_dir, formats, now=archive.generated_at)
+    return write_archive(
+        archive,
+        out_dir,
+        formats,
+        now=archive.generated_at,
+        categorise=categoriser_for(settings.rules),
+    )
 
 
-def default_out_dir() -> Path:
-    return home_dir() / "archive"
-
-
-def import_archive(path: Path) -> dict[str, int]:
-    """Restore an ``archive.json`` into this home; each account's database must be empty."""
+def import_archive(home: Home, path: Path) -> dict[str, int]:
+    """Restore an ``archive.json`` into ``home``; each account's database must be empty."""
     try:
         archive = from_json_bytes(path.read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read {path} ({exc.strerror}); check the path") from None
     counts: dict[str, int] = {}
     for acc in archive.accounts:
-        with open_store(acc.account) as store:
+        with open_store(home, acc.account) as store:
             if store.cases() or store.messages() or store.events():
                 raise ConfigError(
                     f"account {acc.account} already has data in {store.path}; import into an "

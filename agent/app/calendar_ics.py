@@ -1,11 +1,20 @@
-"""An iCalendar (RFC 5545) file of due follow-ups and escalations, for a calendar app."""
+"""An iCalendar (RFC 5545) file of due follow-ups and escalations, for a calendar app.
+
+:func:`render_calendar` is pure; :func:`write_calendar` writes every account's flags to
+``calendar/caselog.ics`` in the home, which a calendar app subscribes to.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from agent.app.accounts import each_store
+from agent.app.todo import account_flags
+from agent.config import Settings
 from agent.core.models import Flag, FlagKind, FlagState
+from agent.home import Home, write_private
 
 CALENDAR_KINDS = frozenset(
     {
@@ -82,3 +91,17 @@ def render_calendar(flags: Iterable[Flag], subjects: dict[str, str], *, stamp: d
         ]
     lines.append("END:VCALENDAR")
     return "\r\n".join(lines) + "\r\n"
+
+
+def write_calendar(home: Home, settings: Settings, now: datetime) -> Path:
+    """Rewrite the ICS file with every account's flags (a calendar subscribes to it)."""
+    flags: list[Flag] = []
+    subjects: dict[str, str] = {}
+    for stored, store in each_store(home, settings):
+        if stored.archived:
+            continue
+        flags += account_flags(store, stored.account, settings, now)
+        subjects.update({c.case_id: c.subject for c in store.cases()})
+    path = home.calendar_file
+    write_private(path, render_calendar(flags, subjects, stamp=now).encode())
+    return path

@@ -10,22 +10,28 @@ mixes with a seller's real data. No account, no network.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomli_w
+
+from agent.app.accounts import open_store
+from agent.app.archive import export_archive
+from agent.app.calendar_ics import write_calendar
 from agent.app.sync import AccountSync, SyncResult
-from agent.app.todo import account_flags, draft, write_calendar
+from agent.app.todo import account_flags, draft
 from agent.config import Account, Marketplace, Settings
 from agent.core.drafts import Draft
 from agent.core.models import Event, Flag
 from agent.core.rules import due_now
-from agent.home import ENV_HOME, home_dir, write_private
+from agent.home import Home, write_private
+from agent.site.credentials import Credentials
 from agent.site.session import BrowserSession
-from agent.store import open_store
+
+__all__ = ["DemoReport", "demo_settings", "run_demo", "settings_toml"]
 
 PASSWORD_ENV = "CASELOG_DEMO_PASSWORD"
 TOTP_ENV = "CASELOG_DEMO_TOTP"
@@ -60,27 +66,10 @@ def demo_settings(base_url: str, email: str) -> Settings:
 
 
 def settings_toml(settings: Settings) -> str:
-    lines = ["# Written by `caselog demo` for the bundled mock Seller Central.", ""]
-    for acc in settings.accounts:
-        lines += [
-            "[[accounts]]",
-            f'name = "{acc.name}"',
-            f'base_url = "{acc.base_url}"',
-            f'merchant_id = "{acc.merchant_id}"',
-            f'email = "{acc.email}"',
-            f'password_env = "{acc.password_env}"',
-            f'totp_env = "{acc.totp_env}"',
-            f'timezone = "{acc.timezone}"',
-        ]
-        for mp in acc.marketplaces:
-            lines += [
-                "",
-                "[[accounts.marketplaces]]",
-                f'id = "{mp.id}"',
-                f'selector_map = "{mp.selector_map}"',
-            ]
-        lines.append("")
-    return "\n".join(lines)
+    """``caselog.toml`` for ``settings``' accounts (only what differs from the defaults)."""
+    data = {"accounts": [a.model_dump(exclude_defaults=True) for a in settings.accounts]}
+    header = "# Written by `caselog demo` for the bundled mock Seller Central.\n\n"
+    return header + tomli_w.dumps(data)
 
 
 @dataclass
@@ -99,33 +88,39 @@ class DemoReport:
 Say = Callable[[str], None]
 
 
-def run_demo(days: int = 3, say: Say = lambda s: None, keep_home: bool = False) -> DemoReport:
-    """Run the demo mission; return what it found. Raises on a failed step."""
+def run_demo(home: Home, days: int = 3, say: Say = lambda s: None) -> DemoReport:
+    """Run the demo mission in ``home``'s ``demo/`` folder (made afresh); return what it found.
+    Raises on a failed step. The seller's own home, and this process's environment, are
+    left alone."""
     from caselog_mock import AdminClient, MockServer
 
     started = time.monotonic()
-    base_home = home_dir()
-    demo_home = base_home / "demo"
-    if demo_home.exists() and not keep_home:
-        shutil.rmtree(demo_home)
-    previous_home = os.environ.get(ENV_HOME)
-    os.environ[ENV_HOME] = str(demo_home)
+    demo = home.ensure().sub("demo")
+    if demo.root.exists():
+        shutil.rmtree(demo.root)
+    demo.ensure()
     server = MockServer(scenario="demo", port=0)
     server.start()
     try:
         login = server.login
-        os.environ[PASSWORD_ENV] = login["password"]
-        os.environ[TOTP_ENV] = login["totp_secret"]
+        secrets = Credentials(login["email"], login["password"], login["totp_secret"])
         admin = AdminClient(server.url, server.admin_token)
         settings = demo_settings(server.url, login["email"])
-        write_private(home_dir() / "caselog.toml", settings_toml(settings).encode())
-        report = DemoReport(home=demo_home, url=server.url)
+        write_private(demo.config_file, settings_toml(settings).encode())
+        report = DemoReport(home=demo.root, url=server.url)
         say(f"mock Seller Central at {server.url} (clock {admin.now():%Y-%m-%d %H:%M} UTC)")
         with BrowserSession() as session:
 
             def sync_all(label: str) -> None:
                 for acc in settings.accounts:
-                    result = AccountSync(session, acc, settings, clock=admin.now).run()
+                    result = AccountSync(
+                        session,
+                        acc,
+                        settings,
+                        demo,
+                        clock=admin.now,
+                        credentials=lambda _account: secrets,
+                    ).run()
                     report.syncs.append(result)
                     s = result.summary()
                     state = "complete" if s["complete"] else f"incomplete: {s['reason']}"
@@ -142,29 +137,16 @@ def run_demo(days: int = 3, say: Say = lambda s: None, keep_home: bool = False) 
                 sync_all(f"day {day} sync")
         now = admin.now()
         for acc in settings.accounts:
-            with open_store(acc.name, readonly=True) as store:
+            with open_store(demo, acc.name, readonly=True) as store:
                 report.due += due_now(account_flags(store, acc, settings, now), now)
         escalations = [f for f in report.due if f.kind.value == "escalate"] or report.due
         if escalations:
             target = escalations[0]
-            account = next(a.name for a in settings.accounts if a.name == target.account)
-            report.draft = draft(settings, target.case_id, "escalation", now, account)
-        report.calendar = write_calendar(settings, now)
-        report.archive = _export(settings)
+            report.draft = draft(demo, settings, target.case_id, "escalation", now, target.account)
+        report.calendar = write_calendar(demo, settings, now)
+        export_archive(demo, settings, demo.archive_dir, {"json", "csv", "md", "html"})
+        report.archive = demo.archive_dir / "html" / "index.html"
     finally:
         server.stop()
-        if previous_home is None:
-            os.environ.pop(ENV_HOME, None)
-        else:
-            os.environ[ENV_HOME] = previous_home
     report.seconds = time.monotonic() - started
     return report
-
-
-def _export(settings: Settings) -> Path:
-    """The seller's archive of the demo's data, in every format."""
-    from agent.app.archive import default_out_dir, export_archive
-
-    out = default_out_dir()
-    export_archive(settings, out, {"json", "csv", "md", "html"})
-    return out / "html" / "index.html"

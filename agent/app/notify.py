@@ -71,10 +71,9 @@ class Notifier:
 
     def __init__(self, urls: Sequence[str]) -> None:
         self.urls = list(urls)
-        self.sent: list[Notice] = []
 
     def send(self, notice: Notice) -> bool:
-        self.sent.append(notice)
+        """Deliver ``notice`` to every URL; True when all accepted it (or there are none)."""
         if not self.urls:
             return True
         import apprise

@@ -1,22 +1,19 @@
-"""Read-only questions over the stored cases: list, show one thread, full-text search."""
+"""Read-only questions over the stored cases: list, show one thread, full-text search, and
+what changed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
+from agent.app.accounts import each_store
 from agent.config import Settings
-from agent.core.models import Case, CaseStatus, Message
+from agent.core.models import Case, CaseStatus, Event, Message
+from agent.core.text import squash
 from agent.errors import NotFound
-from agent.store import Store, open_store, store_path
+from agent.home import Home
 
-
-def _stores(settings: Settings, name: str | None) -> Iterator[Store]:
-    """Each selected account's store that exists, open read-only; callers read what they need."""
-    for account in settings.selected(name):
-        if store_path(account.name).exists():
-            with open_store(account.name, readonly=True) as store:
-                yield store
+__all__ = ["Hit", "Thread", "changes", "list_cases", "parse_status", "search", "show_case"]
 
 
 def parse_status(value: str) -> CaseStatus:
@@ -29,13 +26,14 @@ def parse_status(value: str) -> CaseStatus:
 
 
 def list_cases(
+    home: Home,
     settings: Settings,
     account: str | None = None,
     status: CaseStatus | None = None,
     needs_attention: bool = False,
 ) -> list[Case]:
     out: list[Case] = []
-    for store in _stores(settings, account):
+    for _, store in each_store(home, settings, account):
         out.extend(
             c
             for c in store.cases()
@@ -52,8 +50,8 @@ class Thread:
     messages: list[Message]
 
 
-def show_case(settings: Settings, case_id: str, account: str | None = None) -> Thread:
-    for store in _stores(settings, account):
+def show_case(home: Home, settings: Settings, case_id: str, account: str | None = None) -> Thread:
+    for _, store in each_store(home, settings, account):
         case = store.case(case_id)
         if case is not None:
             return Thread(case, store.messages(case_id))
@@ -69,15 +67,15 @@ class Hit:
 
 def _snippet(text: str, start: int, length: int, width: int = 60) -> str:
     lo, hi = max(0, start - width), min(len(text), start + length + width)
-    body = " ".join(text[lo:hi].split())
+    body = squash(text[lo:hi])
     return ("…" if lo else "") + body + ("…" if hi < len(text) else "")
 
 
-def search(settings: Settings, text: str, account: str | None = None) -> list[Hit]:
+def search(home: Home, settings: Settings, text: str, account: str | None = None) -> list[Hit]:
     """Case-insensitive search over subjects *and* message bodies (Amazon's only does subjects)."""
     needle = text.casefold()
     hits: list[Hit] = []
-    for store in _stores(settings, account):
+    for _, store in each_store(home, settings, account):
         cases, messages = store.cases(), store.messages()
         by_id = {c.case_id: c for c in cases}
         for case in cases:
@@ -91,3 +89,13 @@ def search(settings: Settings, text: str, account: str | None = None) -> list[Hi
                     Hit(by_id[msg.case_id], msg.message_id, _snippet(msg.body, pos, len(text)))
                 )
     return hits
+
+
+def changes(
+    home: Home, settings: Settings, account: str | None, since: datetime
+) -> list[Event]:
+    """Every event detected at or after ``since``, oldest first."""
+    events: list[Event] = []
+    for _, store in each_store(home, settings, account):
+        events += store.events(since=since)
+    return sorted(events, key=lambda e: (e.detected_at, e.event_id))

@@ -4,6 +4,11 @@ A run is *complete* only if every marketplace's list was read page by page, the 
 to the count the site states, and every detail that needed reading was read. Otherwise the
 snapshot is stored as incomplete with its reason, and nothing downstream treats it as truth:
 no events come from it. Cases and messages that *were* read are still kept (they are true).
+
+:meth:`AccountSync.run` reads like the table of contents of a sync: open the store and the
+browser context, read each marketplace (:meth:`~AccountSync._read_marketplace`), make the
+snapshot, diff it into events (complete runs only), keep the page that could not be read
+(incomplete runs only), commit once.
 """
 
 from __future__ import annotations
@@ -30,13 +35,21 @@ from agent.core.models import (
     SnapshotCounters,
     utcnow,
 )
-from agent.errors import AuthRequired, ExitCode
-from agent.home import home_dir, private_dir, write_private
-from agent.site.fetcher import Fetcher, ReadError
+from agent.errors import AuthRequired, ExitCode, ReadError
+from agent.home import Home, inside, write_private
+from agent.site.credentials import resolve
 from agent.site.readers import CaseDetail, Reader, make_reader
 from agent.site.selectormap import SelectorMap, load_map
-from agent.site.session import AccountContext, BrowserSession
-from agent.store import Store, open_store
+from agent.site.session import AccountContext, BrowserSession, CredentialSource
+from agent.store import Store
+
+__all__ = [
+    "AccountSync",
+    "SyncProgress",
+    "SyncResult",
+    "marketplace_maps",
+    "sync_accounts",
+]
 
 
 @dataclass
@@ -86,6 +99,8 @@ class SyncResult:
 
 
 def marketplace_maps(account: Account) -> list[tuple[Marketplace | None, SelectorMap]]:
+    """Each marketplace of the account with its selector map (the account's default map
+    when it lists no marketplace)."""
     if not account.marketplaces:
         return [(None, load_map(account.selector_map))]
     return [(mp, load_map(mp.selector_map or account.selector_map)) for mp in account.marketplaces]
@@ -127,6 +142,42 @@ def _case_from(
     )
 
 
+def _state_of(case: Case) -> CaseState:
+    return CaseState(
+        status=case.status,
+        status_raw=case.status_raw,
+        subject=case.subject,
+        cc=case.cc,
+        message_count=case.message_count,
+        fingerprint=case.fingerprint,
+    )
+
+
+@dataclass
+class _Run:
+    """What one sync has seen so far (filled marketplace by marketplace)."""
+
+    now: datetime
+    snapshot_id: str
+    stored: dict[str, Case]
+    prev: Snapshot | None
+    away: Absences
+    started: float = field(default_factory=time.monotonic)
+    states: dict[str, CaseState] = field(default_factory=dict)
+    new_messages: list[Message] = field(default_factory=list)
+    readers: dict[str, Reader] = field(default_factory=dict)
+    pages: int = 0
+    stated: int = 0
+    rows_seen: int = 0
+    details_read: int = 0
+    reason: IncompleteReason | None = None
+    detail: str = ""
+    auth_error: AuthRequired | None = None
+
+    def stop(self, reason: IncompleteReason, detail: str) -> None:
+        self.reason, self.detail = reason, detail
+
+
 class AccountSync:
     """One sync of one account; :meth:`run` never raises for a failed read."""
 
@@ -135,176 +186,164 @@ class AccountSync:
         session: BrowserSession,
         account: Account,
         settings: Settings,
+        home: Home,
         *,
         full: bool = False,
         progress: SyncProgress | None = None,
         clock: Callable[[], datetime] = utcnow,
+        credentials: CredentialSource = resolve,
     ) -> None:
         self.session = session
         self.account = account
         self.settings = settings
+        self.home = home
         self.full = full
         self.progress = progress or SyncProgress()
         self.clock = clock
+        self.credentials = credentials
 
     def run(self) -> SyncResult:
         maps = marketplace_maps(self.account)  # bad map names fail before anything opens
-        with open_store(self.account.name) as store:
-            ctx = self.session.context(self.account)
+        name = self.account.name
+        with Store.open(self.home.store_path(name)) as store:
+            ctx = self.session.context(self.account, self.home.state_path(name), self.credentials)
             try:
-                return self._run(store, ctx, maps)
+                run = self._begin(store)
+                try:
+                    for marketplace, smap in maps:
+                        self._read_marketplace(run, store, ctx, marketplace, smap)
+                except ReadError as exc:
+                    run.stop(exc.reason, exc.detail)
+                except AuthRequired as exc:
+                    run.stop(IncompleteReason.LOGIN_NEEDED, str(exc))
+                    run.auth_error = exc
+                result = self._finish(run, store, ctx, maps)
             finally:
                 ctx.close()
-
-    def _run(
-        self,
-        store: Store,
-        ctx: AccountContext,
-        maps: list[tuple[Marketplace | None, SelectorMap]],
-    ) -> SyncResult:
-        started = time.monotonic()
-        now = self.clock()
-        snapshot_id = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
-        stored = {c.case_id: c for c in store.cases()}
-        prev = store.last_complete_snapshot()
-        away = absences(store.events())
-        states: dict[str, CaseState] = {}
-        pages = stated = rows_seen = details_read = 0
-        new_messages: list[Message] = []
-        readers: dict[str, Reader] = {}
-        reason: IncompleteReason | None = None
-        detail = ""
-        auth_error: AuthRequired | None = None
-        try:
-            for marketplace, smap in maps:
-                fetcher = Fetcher(
-                    ctx,
-                    concurrency=self.account.concurrency,
-                    max_retries=self.account.max_retries,
-                    timeout_s=self.account.request_timeout_seconds,
-                    relogin=lambda: None,
-                )
-                reader = make_reader(ctx, smap, self.account, marketplace, fetcher)
-                fetcher.relogin = reader.open  # an expired session: sign in, back to the lobby
-                readers[marketplace.id if marketplace else ""] = reader
-                reader.open()
-                listing = reader.list_all()
-                listing.rows.extend(self._rescue(reader, listing.rows, prev, away, stored))
-                pages += listing.pages
-                stated += listing.stated_total
-                rows_seen += len(listing.rows)
-                to_read = [
-                    r.case_id
-                    for r in listing.rows
-                    if self.full
-                    or r.case_id not in stored
-                    or stored[r.case_id].fingerprint != r.fingerprint()
-                ]
-                self.progress.on_listed(self.account.name, len(listing.rows), len(to_read))
-                details = reader.details(to_read, self.progress.on_detail)
-                details_read += len(details)
-                cases = []
-                fresh_msgs: list[Message] = []
-                for row in listing.rows:
-                    d = details.get(row.case_id)
-                    msgs = d.messages if d else None
-                    case = _case_from(row, d, stored.get(row.case_id), msgs, self.account.name, now)
-                    cases.append(case)
-                    if msgs:
-                        fresh_msgs.extend(msgs)
-                    states[row.case_id] = CaseState(
-                        status=case.status,
-                        status_raw=case.status_raw,
-                        subject=case.subject,
-                        cc=case.cc,
-                        message_count=case.message_count,
-                        fingerprint=case.fingerprint,
-                    )
-                store.put_cases(cases)
-                new_messages.extend(store.put_messages(fresh_msgs))
-        except ReadError as exc:
-            reason, detail = IncompleteReason(exc.reason), exc.detail
-        except AuthRequired as exc:
-            reason, detail, auth_error = IncompleteReason.LOGIN_NEEDED, str(exc), exc
-        requests = sum(r.fetcher.counters.requests for r in readers.values())
-        snapshot = Snapshot(
-            snapshot_id=snapshot_id,
-            account=self.account.name,
-            taken_at=now,
-            profile="+".join(sorted({m.name for _, m in maps})),
-            complete=reason is None,
-            reason=reason,
-            detail=detail,
-            cases=states if reason is None else {},
-            counters=SnapshotCounters(
-                pages=pages,
-                requests=requests,
-                details_read=details_read,
-                rows_seen=rows_seen,
-                stated_count=stated,
-                seconds=time.monotonic() - started,
-            ),
-        )
-        result = SyncResult(
-            self.account.name,
-            snapshot,
-            new_messages=len(new_messages),
-            transport="+".join(
-                sorted({r.fetcher.counters.transport for r in readers.values()} - {""})
-            ),
-        )
-        if snapshot.complete:
-            result.events = self._record_events(
-                store, snapshot, new_messages, readers, prev, away, now
-            )
-        failed = next(
-            (r.fetcher.failed_page for r in readers.values() if r.fetcher.failed_page), None
-        )
-        if reason is not None and reason is not IncompleteReason.LOGIN_NEEDED:
-            result.failed_page = self._save_failed_page(snapshot, failed, ctx)
-        store.add_snapshot(snapshot)
-        if store.meta().get("timezone") != self.account.timezone:
-            store.set_meta(timezone=self.account.timezone)
-        store.commit()
-        if auth_error is not None:
-            raise auth_error
+        if run.auth_error is not None:
+            raise run.auth_error
         return result
 
-    @staticmethod
-    def _rescue(
-        reader: Reader,
-        rows: list[ListRow],
-        prev: Snapshot | None,
-        away: Absences,
-        stored: dict[str, Case],
-    ) -> list[ListRow]:
+    # -- the steps ---------------------------------------------------------------------------
+
+    def _begin(self, store: Store) -> _Run:
+        now = self.clock()
+        return _Run(
+            now=now,
+            snapshot_id=f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}",
+            stored={c.case_id: c for c in store.cases()},
+            prev=store.last_complete_snapshot(),
+            away=absences(store.events()),
+        )
+
+    def _read_marketplace(
+        self,
+        run: _Run,
+        store: Store,
+        ctx: AccountContext,
+        marketplace: Marketplace | None,
+        smap: SelectorMap,
+    ) -> None:
+        """List every case of one marketplace, read the new and changed ones whole, store
+        what was read."""
+        reader = make_reader(ctx, smap, self.account, marketplace)
+        run.readers[marketplace.id if marketplace else ""] = reader
+        reader.open()
+        listing = reader.list_all()
+        listing.rows.extend(self._rescue(reader, listing.rows, run))
+        run.pages += listing.pages
+        run.stated += listing.stated_total
+        run.rows_seen += len(listing.rows)
+        to_read = [r.case_id for r in listing.rows if self._needs_reading(r, run.stored)]
+        self.progress.on_listed(self.account.name, len(listing.rows), len(to_read))
+        details = reader.details(to_read, self.progress.on_detail)
+        run.details_read += len(details)
+        cases: list[Case] = []
+        fresh: list[Message] = []
+        for row in listing.rows:
+            d = details.get(row.case_id)
+            msgs = d.messages if d else None
+            case = _case_from(
+                row, d, run.stored.get(row.case_id), msgs, self.account.name, run.now
+            )
+            cases.append(case)
+            fresh.extend(msgs or ())
+            run.states[row.case_id] = _state_of(case)
+        store.put_cases(cases)
+        run.new_messages.extend(store.put_messages(fresh))
+
+    def _needs_reading(self, row: ListRow, stored: dict[str, Case]) -> bool:
+        known = stored.get(row.case_id)
+        return self.full or known is None or known.fingerprint != row.fingerprint()
+
+    def _rescue(self, reader: Reader, rows: list[ListRow], run: _Run) -> list[ListRow]:
         """Cases the last complete listing had and this one lacks: search each ID before
         believing it. A case the search finds was only left out of the listing (the site
         does that for a while); it is read as listed, and nothing is reported."""
-        if prev is None:
+        if run.prev is None:
             return []
         listed = {r.case_id for r in rows}
         market = reader.marketplace_id
         lacking = [
             cid
-            for cid in prev.cases
+            for cid in run.prev.cases
             if cid not in listed
-            and cid not in away.missing
-            and cid not in away.gone
-            and (cid not in stored or stored[cid].marketplace == market)
+            and cid not in run.away.missing
+            and cid not in run.away.gone
+            and (cid not in run.stored or run.stored[cid].marketplace == market)
         ]
         return list(reader.search_rows(lacking).values()) if lacking else []
 
-    def _record_events(
+    def _finish(
         self,
+        run: _Run,
         store: Store,
-        snapshot: Snapshot,
-        new_messages: list[Message],
-        readers: dict[str, Reader],
-        prev: Snapshot | None,
-        away: Absences,
-        now: datetime,
-    ) -> list[Event]:
+        ctx: AccountContext,
+        maps: list[tuple[Marketplace | None, SelectorMap]],
+    ) -> SyncResult:
+        """Make the snapshot; diff it (complete) or keep the failed page (incomplete);
+        commit everything at once."""
+        snapshot = self._snapshot(run, maps)
+        fetchers = [r.fetcher for r in run.readers.values()]
+        result = SyncResult(
+            self.account.name,
+            snapshot,
+            new_messages=len(run.new_messages),
+            transport="+".join(sorted({f.counters.transport for f in fetchers} - {""})),
+        )
+        if snapshot.complete:
+            result.events = self._record_events(store, snapshot, run)
+        elif run.reason is not IncompleteReason.LOGIN_NEEDED:
+            failed = next((f.failed_page for f in fetchers if f.failed_page), None)
+            result.failed_page = self._save_failed_page(snapshot, failed, ctx)
+        store.add_snapshot(snapshot)
+        if store.meta().get("timezone") != self.account.timezone:
+            store.set_meta(timezone=self.account.timezone)
+        store.commit()
+        return result
+
+    def _snapshot(self, run: _Run, maps: list[tuple[Marketplace | None, SelectorMap]]) -> Snapshot:
+        complete = run.reason is None
+        return Snapshot(
+            snapshot_id=run.snapshot_id,
+            account=self.account.name,
+            taken_at=run.now,
+            profile="+".join(sorted({m.name for _, m in maps})),
+            complete=complete,
+            reason=run.reason,
+            detail=run.detail,
+            cases=run.states if complete else {},
+            counters=SnapshotCounters(
+                pages=run.pages,
+                requests=sum(r.fetcher.counters.requests for r in run.readers.values()),
+                details_read=run.details_read,
+                rows_seen=run.rows_seen,
+                stated_count=run.stated,
+                seconds=time.monotonic() - run.started,
+            ),
+        )
+
+    def _record_events(self, store: Store, snapshot: Snapshot, run: _Run) -> list[Event]:
         """Diff against the previous complete snapshot; store the events (append-only).
 
         A case missing since an earlier sync and still absent is searched by its ID; only
@@ -312,11 +351,11 @@ class AccountSync:
         """
         gone_confirmed: set[str] = set()
         by_marketplace: dict[str, list[str]] = {}
-        for cid in away.to_search(snapshot):
+        for cid in run.away.to_search(snapshot):
             stored = store.case(cid)
             by_marketplace.setdefault(stored.marketplace if stored else "", []).append(cid)
         for marketplace, ids in by_marketplace.items():
-            reader = readers.get(marketplace) or next(iter(readers.values()), None)
+            reader = run.readers.get(marketplace) or next(iter(run.readers.values()), None)
             if reader is None:
                 continue
             try:
@@ -324,14 +363,14 @@ class AccountSync:
             except (ReadError, AuthRequired):
                 continue  # not confirmed: the case stays "missing", nothing is claimed
         events = diff_snapshots(
-            prev,
+            run.prev,
             snapshot,
-            new_messages,
+            run.new_messages,
             gone_confirmed=gone_confirmed,
-            previously_missing=away.missing,
-            previously_gone=away.gone,
-            last_known=away.last_known,
-            now=now,
+            previously_missing=run.away.missing,
+            previously_gone=run.away.gone,
+            last_known=run.away.last_known,
+            now=run.now,
         )
         return store.add_events(events)
 
@@ -343,9 +382,10 @@ class AccountSync:
             url, html = failed if failed else (ctx.page.url, ctx.page.content())
         except Exception:
             return None
-        folder = private_dir(home_dir() / "failed-pages")
+        folder = self.home.failed_pages
         stem = f"{snapshot.snapshot_id}-{self.account.name}"
-        write_private(folder / f"{stem}.html", html.encode("utf-8", "replace"))
+        page = inside(folder, f"{stem}.html")
+        write_private(page, html.encode("utf-8", "replace"))
         note = {
             "url": url,
             "account": self.account.name,
@@ -354,13 +394,14 @@ class AccountSync:
             "detail": snapshot.detail,
             "profile": snapshot.profile,
         }
-        write_private(folder / f"{stem}.json", json.dumps(note, indent=2).encode())
-        return str(folder / f"{stem}.html")
+        write_private(inside(folder, f"{stem}.json"), json.dumps(note, indent=2).encode())
+        return str(page)
 
 
 def sync_accounts(
     accounts: list[Account],
     settings: Settings,
+    home: Home,
     *,
     full: bool = False,
     headless: bool = True,
@@ -372,7 +413,7 @@ def sync_accounts(
     with BrowserSession(headless=headless) as session:
         for account in accounts:
             sync = AccountSync(
-                session, account, settings, full=full, progress=progress, clock=clock
+                session, account, settings, home, full=full, progress=progress, clock=clock
             )
             results.append(sync.run())
     return results

@@ -2,7 +2,9 @@
 
 - The ``schedule`` library runs one job per account every N minutes (plus random jitter) and
   a daily digest. Jobs run one after another in this thread, so runs never overlap.
-- A failing job never stops the loop: it is logged and runs again next round. After K
+- A failing job never stops the loop: it runs again next round. An expected failure (a
+  :class:`CaselogError`: the site was blank, a page failed, the store was locked) is logged as
+  its one sentence; anything else is a bug and is logged with its traceback. After K
   failures in a row one "monitoring is broken: <reason>" notice goes out; a login that needs
   a person is said once, at once. A success clears both.
 - SIGINT and SIGTERM stop the loop between jobs. After a sleep or suspend an overdue job
@@ -22,10 +24,15 @@ from zoneinfo import ZoneInfo
 
 import schedule
 
+from agent.app.calendar_ics import write_calendar
 from agent.app.notify import Notice, Notifier
+from agent.app.round import RoundOutcome, run_round
+from agent.app.todo import due
 from agent.config import Account, Settings
 from agent.core.models import utcnow
-from agent.errors import AuthRequired, CaselogError
+from agent.errors import AuthRequired, CaselogError, SiteUnavailable
+from agent.home import Home
+from agent.site.session import BrowserSession
 
 log = logging.getLogger("caselog.watch")
 
@@ -68,8 +75,10 @@ class Watch:
             self.run_round(account)
         except AuthRequired as exc:
             self._failed(account, health, str(exc), at_once=True)
-        except (CaselogError, Exception) as exc:  # a failing job never stops the loop
-            log.exception("round for %s failed", account.name)
+        except CaselogError as exc:
+            self._failed(account, health, str(exc), at_once=False)
+        except Exception as exc:  # a bug: keep watching, but say where it happened
+            log.exception("round for %s failed unexpectedly", account.name)
             self._failed(account, health, str(exc) or type(exc).__name__, at_once=False)
         else:
             if health.alerted:
@@ -100,8 +109,10 @@ class Watch:
             notice = self.digest()
             if notice is not None:
                 self.notifier.send(notice)
+        except CaselogError as exc:
+            log.warning("the daily digest failed: %s", exc)
         except Exception:
-            log.exception("digest failed")
+            log.exception("the daily digest failed unexpectedly")
 
     def scheduler(self) -> schedule.Scheduler:
         sched = schedule.Scheduler()
@@ -136,3 +147,44 @@ class Watch:
             sched.run_pending()  # a job started after a stop signal returns at once
             idle = sched.idle_seconds
             self.stop_event.wait(timeout=min(max(idle or 1.0, 0.05), 30.0))
+
+
+Say = Callable[[str], None]
+
+
+def watch(
+    home: Home,
+    settings: Settings,
+    accounts: list[Account],
+    *,
+    rounds: int | None = None,
+    say: Say = lambda line: None,
+) -> None:
+    """``caselog watch``: rounds for ``accounts`` on the schedule until SIGINT/SIGTERM (or
+    ``rounds`` rounds each); ``say`` gets one line per round."""
+    notifier = Notifier(settings.notify.urls)
+
+    def one_round(account: Account) -> RoundOutcome:
+        with BrowserSession() as session:
+            outcome = run_round(session, account, settings, home, notifier)
+        summary = outcome.sync.summary()
+        if not summary["complete"]:
+            raise SiteUnavailable(f"sync incomplete ({summary['reason']}: {summary['detail']})")
+        say(
+            f"{datetime.now():%H:%M:%S} {account.name}: {summary['cases_seen']} cases, "
+            f"{len(outcome.due)} due, {summary['events']} change(s)"
+        )
+        return outcome
+
+    def digest() -> Notice | None:
+        now = utcnow()
+        items = [f for r in due(home, settings, None, now) for f in r.due]
+        write_calendar(home, settings, now)
+        if not items:
+            return None
+        body = "\n".join(f"- case {f.case_id}: {f.reason}" for f in items)
+        return Notice(f"caselog daily digest: {len(items)} item(s) need action", body)
+
+    w = Watch(settings, accounts, one_round, notifier, digest=digest)
+    w.install_signal_handlers()
+    w.run(max_rounds=rounds)

@@ -1,84 +1,17 @@
-"""The ``caselog`` command: thin, each command parses flags, calls one function, renders."""
+"""The ``caselog`` command: thin, each command parses flags, calls one function, renders.
+
+One module per command group; each registers its commands on :data:`agent.cli.common.app`
+when imported here.
+"""
 
 from __future__ import annotations
 
-import functools
-import json
-import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from agent.cli import archive, cases, demo, install, todo, watch  # noqa: F401  (registration)
+from agent.cli.common import app
+from agent.errors import ExitCode
 
-import typer
-from rich.console import Console
-
-from agent import __version__
-from agent.errors import CaselogError, ExitCode
-
-app = typer.Typer(
-    name="caselog",
-    help="A local companion agent for the Amazon Seller Central Case Log.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="Account name.")]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="Path of caselog.toml (default: the one in CASELOG_HOME)."),
-]
-
-
-def handle_errors(fn: F) -> F:
-    """Turn a :class:`CaselogError` into one sentence on stderr and its exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CaselogError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"caselog {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Watch your Seller Central cases, record every message, and know what to do next."""
-
-
-# Commands are registered by their modules; importing them here wires them up.
-from agent.cli import archive, cases, install, todo  # noqa: E402,F401
+__all__ = ["ExitCode", "app", "main"]
 
 
 def main() -> None:
     app()
-
-
-__all__ = ["ExitCode", "app", "main"]

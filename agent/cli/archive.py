@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from agent.app.archive import default_out_dir, export_archive, import_archive
+from agent.app.archive import export_archive, import_archive
 from agent.app.queries import parse_status
-from agent.cli import ConfigOpt, JsonOpt, app, handle_errors, out, print_json
-from agent.config import load_settings
+from agent.cli.common import ConfigOpt, JsonOpt, app, handle_errors, home, out, print_json, settings
 from agent.errors import ConfigError
 
 
@@ -46,9 +45,11 @@ def export_cmd(
     if account and all_:
         raise ConfigError("give either --account or --all, not both")
     formats = set(fmt or ["json", "csv", "md", "html"])
-    folder = out_dir or default_out_dir()
+    where = home()
+    folder = out_dir or where.archive_dir
     result = export_archive(
-        load_settings(config),
+        where,
+        settings(config),
         folder,
         formats,
         account=account,
@@ -74,7 +75,7 @@ def import_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Restore an exported archive.json into an empty home."""
-    counts = import_archive(path)
+    counts = import_archive(home(), path)
     if json_out:
         print_json(counts)
         return

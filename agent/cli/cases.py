@@ -8,25 +8,36 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from agent.app.login import login as sign_in_and_save
 from agent.app.queries import list_cases, parse_status, search, show_case
 from agent.app.sync import SyncProgress, sync_accounts
-from agent.cli import AccountOpt, ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
-from agent.config import Settings, load_settings
+from agent.cli.common import (
+    AccountOpt,
+    ConfigOpt,
+    JsonOpt,
+    app,
+    err,
+    handle_errors,
+    home,
+    out,
+    print_json,
+    settings,
+)
+from agent.config import Account, Settings
 from agent.core.models import Case
 from agent.errors import ConfigError, ExitCode
-from agent.site.session import BrowserSession
 
 HeadedOpt = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
 
 
-def _pick_accounts(settings: Settings, account: str | None, all_: bool) -> list:
+def _pick_accounts(config: Settings, account: str | None, all_: bool) -> list[Account]:
     if account and all_:
         raise ConfigError("give either --account or --all, not both")
     if all_:
-        if not settings.accounts:
-            settings.account(None)  # raises the "no account configured" sentence
-        return list(settings.accounts)
-    return [settings.account(account)]
+        if not config.accounts:
+            config.account(None)  # raises the "no account configured" sentence
+        return list(config.accounts)
+    return [config.account(account)]
 
 
 @app.command()
@@ -39,26 +50,14 @@ def login(
     json_out: JsonOpt = False,
 ) -> None:
     """Sign in and save the session (0600). --headed lets a person solve captchas and codes."""
-    from agent.app.sync import marketplace_maps
-
-    settings = load_settings(config)
-    acc = settings.account(account)
-    _, smap = marketplace_maps(acc)[0]
-    with BrowserSession(headless=not headed) as session:
-        ctx = session.context(acc)
-        try:
-            if headed:
-                err.print(f"Sign in to {acc.base_url} in the browser window…")
-                ctx.wait_for_person(smap.urls.lobby, timeout)
-            else:
-                ctx.ensure_signed_in(smap.urls.lobby)
-                ctx.save_state()
-        finally:
-            ctx.close()
+    acc = settings(config).account(account)
+    if headed:
+        err.print(f"Sign in to {acc.base_url} in the browser window…")
+    state_file = sign_in_and_save(home(), acc, headed=headed, timeout_s=timeout)
     if json_out:
-        print_json({"account": acc.name, "signed_in": True, "state_file": str(ctx.state_file)})
+        print_json({"account": acc.name, "signed_in": True, "state_file": str(state_file)})
     else:
-        out.print(f"signed in to {acc.name}; session saved to {ctx.state_file} (mode 0600)")
+        out.print(f"signed in to {acc.name}; session saved to {state_file} (mode 0600)")
 
 
 @app.command()
@@ -72,8 +71,8 @@ def sync(
     json_out: JsonOpt = False,
 ) -> None:
     """Read every case and its whole contact history into the local store."""
-    settings = load_settings(config)
-    accounts = _pick_accounts(settings, account, all_)
+    config_ = settings(config)
+    accounts = _pick_accounts(config_, account, all_)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -92,7 +91,8 @@ def sync(
 
         results = sync_accounts(
             accounts,
-            settings,
+            config_,
+            home(),
             full=full,
             headless=not headed,
             progress=SyncProgress(on_listed=listed, on_detail=lambda n: bar.advance(task, n)),
@@ -139,8 +139,13 @@ def cases(
     json_out: JsonOpt = False,
 ) -> None:
     """List the stored cases, newest first."""
-    settings = load_settings(config)
-    found = list_cases(settings, account, parse_status(status) if status else None, needs_attention)
+    found = list_cases(
+        home(),
+        settings(config),
+        account,
+        parse_status(status) if status else None,
+        needs_attention,
+    )
     if json_out:
         print_json([c.model_dump(mode="json") for c in found])
         return
@@ -160,7 +165,7 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """Show one case and its whole thread, oldest message first."""
-    thread = show_case(load_settings(config), case_id, account)
+    thread = show_case(home(), settings(config), case_id, account)
     if json_out:
         print_json(
             {
@@ -193,7 +198,7 @@ def search_cmd(
     json_out: JsonOpt = False,
 ) -> None:
     """Search subjects AND message bodies (Amazon's own search only looks at subjects)."""
-    hits = search(load_settings(config), text, account)
+    hits = search(home(), settings(config), text, account)
     if json_out:
         print_json(
             [{"case_id": h.case.case_id, "where": h.where, "snippet": h.snippet} for h in hits]

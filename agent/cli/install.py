@@ -1,4 +1,4 @@
-"""CLI commands. Each parses its flags, calls one library function and renders the result."""
+"""Setting up: install (a Chromium), config (what is in force), mock-site (the bundled mock)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ from typing import Annotated
 
 import typer
 
-from agent.cli import ConfigOpt, JsonOpt, app, err, handle_errors, out, print_json
-from agent.config import load_settings
-from agent.home import config_path, home_dir
+from agent.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    app,
+    err,
+    handle_errors,
+    home,
+    out,
+    print_json,
+    settings,
+)
 from agent.site.browser import install_browser
 
 
@@ -33,16 +41,17 @@ def install(
 @handle_errors
 def show_config(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     """Validate caselog.toml and show the settings in force."""
-    settings = load_settings(config)
-    path = config or config_path()
+    config_ = settings(config)
+    where = home()
+    path = config or where.config_file
     if json_out:
-        print_json({"path": str(path), "home": str(home_dir()), **settings.model_dump()})
+        print_json({"path": str(path), "home": str(where.root), **config_.model_dump()})
         return
-    out.print(f"home:   {home_dir()}")
+    out.print(f"home:   {where.root}")
     out.print(f"config: {path}{'' if path.exists() else ' (absent: defaults in force)'}")
-    if not settings.accounts:
+    if not config_.accounts:
         out.print("accounts: none configured")
-    for acc in settings.accounts:
+    for acc in config_.accounts:
         out.print(f"account {acc.name}: {acc.base_url} ({acc.selector_map}, {acc.timezone})")
 
 

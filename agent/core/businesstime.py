@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from agent.config import Account
+from agent.core.times import require_aware
+from agent.errors import ConfigError
 
-__all__ = ["BusinessCalendar", "add_business_days", "format_day", "format_moment", "steps_until"]
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+__all__ = ["BusinessCalendar", "add_business_days", "steps_until"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,12 @@ class BusinessCalendar:
 
     def __post_init__(self) -> None:
         if not self.days or not self.days <= frozenset(range(7)):
-            raise ValueError(f"business days must be weekday numbers 0-6, got {sorted(self.days)}")
+            raise ConfigError(
+                f"business_days must be weekday numbers 0-6 (0 = Monday), got {sorted(self.days)}"
+            )
         if not 0 <= self.opens < self.closes <= 24:
-            raise ValueError(
-                f"business hours must be 0 <= open < close <= 24, got {self.opens}-{self.closes}"
+            raise ConfigError(
+                f"business_hours must be 0 <= open < close <= 24, got {self.opens}-{self.closes}"
             )
 
     @classmethod
@@ -51,11 +53,11 @@ class BusinessCalendar:
         return timedelta(hours=self.closes - self.opens)
 
     def local(self, instant: datetime) -> datetime:
-        return _aware(instant).astimezone(self.zone)
+        return require_aware(instant).astimezone(self.zone)
 
     def windows_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working windows (UTC start, UTC end) from ``start`` on, the first one clipped."""
-        start = _aware(start).astimezone(UTC)
+        start = require_aware(start).astimezone(UTC)
         day = self.local(start).date()
         while True:
             if day.weekday() in self.days:
@@ -84,10 +86,10 @@ def add_business_days(start: datetime, days: float, calendar: BusinessCalendar) 
     opening. Zero days is ``start`` itself.
     """
     if days < 0:
-        raise ValueError(f"cannot add a negative number of business days ({days})")
+        raise ConfigError(f"cannot add a negative number of business days ({days}); check [rules]")
     remaining = calendar.day_length * days
     if remaining <= timedelta(0):
-        return _aware(start).astimezone(UTC)
+        return require_aware(start).astimezone(UTC)
     for opens, closes in calendar.windows_from(start):
         if remaining <= closes - opens:
             return opens + remaining
@@ -105,8 +107,11 @@ def steps_until(
     """
     step = calendar.day_length * step_days
     if step <= timedelta(0):
-        raise ValueError(f"a step must be a positive number of business days ({step_days})")
-    count, last, carried = 0, _aware(start).astimezone(UTC), timedelta(0)
+        raise ConfigError(
+            f"a follow-up step must be a positive number of business days ({step_days}); "
+            "check follow_up_business_days and urgent_factor in [rules]"
+        )
+    count, last, carried = 0, require_aware(start).astimezone(UTC), timedelta(0)
     for opens, closes in calendar.windows_from(start):
         if opens > until:
             break
@@ -120,20 +125,3 @@ def steps_until(
     return count, last
 
 
-def format_day(instant: datetime, zone: ZoneInfo, *, year: bool = False) -> str:
-    """``18 Nov`` (or ``18 Nov 2026``) in ``zone``."""
-    local = _aware(instant).astimezone(zone)
-    text = f"{local.day} {_MONTHS[local.month - 1]}"
-    return f"{text} {local.year}" if year else text
-
-
-def format_moment(instant: datetime, zone: ZoneInfo, *, year: bool = False) -> str:
-    """``18 Nov 14:05`` (or with the year) in ``zone``."""
-    local = _aware(instant).astimezone(zone)
-    return f"{format_day(local, zone, year=year)} {local:%H:%M}"
-
-
-def _aware(instant: datetime) -> datetime:
-    if instant.tzinfo is None:
-        raise ValueError(f"datetime {instant.isoformat()} must be timezone-aware")
-    return instant

@@ -1,20 +1,35 @@
-"""Case categories guessed from the subject line, and what a seller wants from each.
+"""Case categories from the subject line: one categoriser for the rules and the charts alike.
 
-The keyword lists live in ``RuleSettings.urgent_categories`` (caselog.toml); a keyword
-matches anywhere in the subject, case-insensitively, so ``suspen`` catches "suspended".
+The categories and their keywords are configuration (``RuleSettings.categories``, in order of
+precedence); some of them are *urgent* (``RuleSettings.urgent_categories``): their cases
+follow up and escalate sooner. A case's category is the first one with a keyword in its
+subject, else ``other``; the rules call it urgent only when that category is urgent, so the
+rules and the "cases by category" chart can never disagree about a case.
+
+Keywords: a whole word (``fee`` matches "fee", not "coffee"), a word prefix (``suspen*``
+matches "suspended"), a phrase (``plan of action``), or non-Latin text matched anywhere
+(``退款``); all case-insensitive.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+from agent.config import RuleSettings
 
 __all__ = [
     "DEFAULT_OUTCOME",
+    "OTHER",
     "OUTCOMES",
+    "Categoriser",
+    "categoriser_for",
     "category_label",
     "desired_outcome",
-    "match_category",
 ]
+
+OTHER = "other"
 
 DEFAULT_OUTCOME = "a resolution of this case, or a clear statement of the next steps"
 
@@ -25,14 +40,75 @@ OUTCOMES: dict[str, str] = {
     "policy": "a review of the policy notice and its removal if it was issued in error",
 }
 
+_WORD = re.compile(r"[^\W_]+")
 
-def match_category(subject: str, categories: Mapping[str, Sequence[str]]) -> str | None:
-    """The first category (in configuration order) with a keyword in ``subject``."""
-    folded = subject.casefold()
-    for name, keywords in categories.items():
-        if any(keyword.casefold() in folded for keyword in keywords if keyword.strip()):
-            return name
-    return None
+
+class Categoriser:
+    """Keywords compiled to bit masks (bit i = category i): exact words, prefixes, phrases."""
+
+    def __init__(self, table: Mapping[str, Sequence[str]], urgent: Sequence[str] = ()) -> None:
+        self.names = list(table)
+        self.urgent = frozenset(urgent)
+        self._exact: dict[str, int] = {}
+        self._prefixes: list[tuple[str, int]] = []
+        self._substrings: list[tuple[str, int]] = []  # " phrases " and non-Latin text
+        for i, words in enumerate(table.values()):
+            for raw in words:
+                k = " ".join(raw.casefold().split())
+                if not k:
+                    continue
+                if not k.isascii():
+                    self._substrings.append((k, 1 << i))
+                elif " " in k:
+                    self._substrings.append((f" {k} ", 1 << i))
+                elif k.endswith("*"):
+                    self._prefixes.append((k[:-1], 1 << i))
+                else:
+                    self._exact[k] = self._exact.get(k, 0) | 1 << i
+        self._cache: dict[str, int] = {}
+
+    def _word_mask(self, word: str) -> int:
+        mask = self._cache.get(word)
+        if mask is None:
+            mask = self._exact.get(word, 0)
+            for prefix, bit in self._prefixes:
+                if word.startswith(prefix):
+                    mask |= bit
+            if len(self._cache) < 65536:
+                self._cache[word] = mask
+        return mask
+
+    def __call__(self, subject: str) -> str:
+        """The category of ``subject``: the first (in table order) whose keyword it uses."""
+        words = _WORD.findall(subject.casefold())
+        mask = 0
+        for w in words:
+            mask |= self._word_mask(w)
+        joined = f" {' '.join(words)} "
+        for text, bit in self._substrings:
+            if text in joined:
+                mask |= bit
+        if not mask:
+            return OTHER
+        return self.names[(mask & -mask).bit_length() - 1]
+
+    def urgent_category(self, subject: str) -> str | None:
+        """The category of ``subject`` if it is an urgent one, else None."""
+        category = self(subject)
+        return category if category in self.urgent else None
+
+
+@lru_cache(maxsize=32)
+def _compiled(
+    table: tuple[tuple[str, tuple[str, ...]], ...], urgent: tuple[str, ...]
+) -> Categoriser:
+    return Categoriser(dict(table), urgent)
+
+
+def categoriser_for(rules: RuleSettings) -> Categoriser:
+    """The categoriser of a rule set (compiled once per distinct table)."""
+    table = tuple((name, tuple(words)) for name, words in rules.categories.items())
+    return _compiled(table, tuple(rules.urgent_categories))
 
 
 def desired_outcome(category: str | None) -> str:

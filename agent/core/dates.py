@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from agent.core.text import squash
+from agent.errors import DateParseError
+
+__all__ = ["DateParseError", "from_epoch", "parse_site_datetime"]
+
 _ABBR = re.compile(r"\s+([A-Z]{2,5}|UTC|GMT[+-]\d{1,2})$")
-_SPACES = re.compile(r"\s+")
-
-
-class DateParseError(ValueError):
-    """A date string matched none of the map's formats."""
 
 
 def parse_site_datetime(text: str, formats: Sequence[str], zone: str) -> datetime:
     """Parse ``text`` with the first matching ``strptime`` format, in ``zone``; return UTC."""
-    cleaned = _SPACES.sub(" ", text.replace("\u202f", " ").replace("\xa0", " ")).strip()
+    cleaned = squash(text)
     abbr = None
     match = _ABBR.search(cleaned)
     if match:

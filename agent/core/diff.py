@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,10 +33,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.core.models import CaseState, CaseStatus, Direction, Event, EventKind, Message, Snapshot
+from agent.core.text import squash
+from agent.core.times import key_time, require_aware
 
 __all__ = ["Absences", "absences", "diff_snapshots"]
 
-_SPACES = re.compile(r"\s+")
 _LIFECYCLE = (EventKind.CASE_NEW, EventKind.CASE_MISSING, EventKind.CASE_GONE, EventKind.CASE_BACK)
 
 
@@ -93,22 +93,22 @@ def diff_snapshots(
     ``message_from_amazon`` / ``message_from_seller`` event. Case events come first, by case
     ID, then message events by time.
     """
-    _require_aware(now)
+    require_aware(now, "now")
     if not new.complete or prev is None:
         return []
     if prev.account != new.account:
         raise ValueError(f"cannot diff account {new.account!r} against {prev.account!r}")
-    ctx = _Context(prev, new, now)
+    cmp = _Comparison(prev, new, now)
     gone = set(previously_gone)
     missing = set(previously_missing) - gone
-    events = _present_events(ctx, missing, gone, last_known or {})
-    events += _absent_events(ctx, missing | gone, set(gone_confirmed) & missing)
-    events += _message_events(ctx, new_messages)
+    events = _present_events(cmp, missing, gone, last_known or {})
+    events += _absent_events(cmp, missing | gone, set(gone_confirmed) & missing)
+    events += _message_events(cmp, new_messages)
     return events
 
 
 @dataclass(frozen=True)
-class _Context:
+class _Comparison:
     prev: Snapshot
     new: Snapshot
     now: datetime
@@ -138,41 +138,41 @@ class _Context:
 
 
 def _present_events(
-    ctx: _Context, missing: set[str], gone: set[str], last_known: Mapping[str, CaseState]
+    cmp: _Comparison, missing: set[str], gone: set[str], last_known: Mapping[str, CaseState]
 ) -> list[Event]:
     events: list[Event] = []
-    for cid in sorted(ctx.new.cases):
-        state = ctx.new.cases[cid]
+    for cid in sorted(cmp.new.cases):
+        state = cmp.new.cases[cid]
         if cid in missing or cid in gone:
             was = "gone" if cid in gone else "missing"
-            events.append(ctx.event(cid, EventKind.CASE_BACK, was, _summary(state)))
+            events.append(cmp.event(cid, EventKind.CASE_BACK, was, _summary(state)))
             if cid in last_known:
-                events += _changes(ctx, cid, last_known[cid], state)
-        elif cid in ctx.prev.cases:
-            events += _changes(ctx, cid, ctx.prev.cases[cid], state)
+                events += _changes(cmp, cid, last_known[cid], state)
+        elif cid in cmp.prev.cases:
+            events += _changes(cmp, cid, cmp.prev.cases[cid], state)
         else:
-            events.append(ctx.event(cid, EventKind.CASE_NEW, None, _summary(state)))
+            events.append(cmp.event(cid, EventKind.CASE_NEW, None, _summary(state)))
     return events
 
 
-def _absent_events(ctx: _Context, absent_before: set[str], confirmed: set[str]) -> list[Event]:
+def _absent_events(cmp: _Comparison, absent_before: set[str], confirmed: set[str]) -> list[Event]:
     events: list[Event] = []
-    for cid in sorted(ctx.prev.cases.keys() - ctx.new.cases.keys() - absent_before):
-        before = ctx.prev.cases[cid].model_dump(mode="json")
-        events.append(ctx.event(cid, EventKind.CASE_MISSING, before, None))
-    for cid in sorted(confirmed - ctx.new.cases.keys()):
-        events.append(ctx.event(cid, EventKind.CASE_GONE, "missing", "gone"))
+    for cid in sorted(cmp.prev.cases.keys() - cmp.new.cases.keys() - absent_before):
+        before = cmp.prev.cases[cid].model_dump(mode="json")
+        events.append(cmp.event(cid, EventKind.CASE_MISSING, before, None))
+    for cid in sorted(confirmed - cmp.new.cases.keys()):
+        events.append(cmp.event(cid, EventKind.CASE_GONE, "missing", "gone"))
     return events
 
 
-def _changes(ctx: _Context, cid: str, old: CaseState, new: CaseState) -> list[Event]:
+def _changes(cmp: _Comparison, cid: str, old: CaseState, new: CaseState) -> list[Event]:
     events: list[Event] = []
     if _status_differs(old, new):
-        events.append(ctx.event(cid, EventKind.STATUS_CHANGED, _status(old), _status(new)))
-    if _norm_text(old.subject) != _norm_text(new.subject):
-        events.append(ctx.event(cid, EventKind.SUBJECT_CHANGED, old.subject, new.subject))
+        events.append(cmp.event(cid, EventKind.STATUS_CHANGED, _status(old), _status(new)))
+    if squash(old.subject) != squash(new.subject):
+        events.append(cmp.event(cid, EventKind.SUBJECT_CHANGED, old.subject, new.subject))
     if _norm_cc(old.cc) != _norm_cc(new.cc):
-        events.append(ctx.event(cid, EventKind.CC_CHANGED, list(old.cc), list(new.cc)))
+        events.append(cmp.event(cid, EventKind.CC_CHANGED, list(old.cc), list(new.cc)))
     return events
 
 
@@ -181,10 +181,10 @@ def _status_differs(old: CaseState, new: CaseState) -> bool:
     if old.status is not new.status:
         return True
     both_unknown = new.status is CaseStatus.UNKNOWN
-    return both_unknown and _norm_text(old.status_raw) != _norm_text(new.status_raw)
+    return both_unknown and squash(old.status_raw) != squash(new.status_raw)
 
 
-def _message_events(ctx: _Context, messages: Sequence[Message]) -> list[Event]:
+def _message_events(cmp: _Comparison, messages: Sequence[Message]) -> list[Event]:
     unique = {m.message_id: m for m in messages}
     events: list[Event] = []
     for msg in sorted(unique.values(), key=lambda m: (m.sent_at, m.message_id)):
@@ -195,10 +195,10 @@ def _message_events(ctx: _Context, messages: Sequence[Message]) -> list[Event]:
         )
         after = {
             "message_id": msg.message_id,
-            "sent_at": msg.sent_at.isoformat(),
+            "sent_at": key_time(msg.sent_at),
             "excerpt": msg.excerpt(),
         }
-        events.append(ctx.event(msg.case_id, kind, None, after, key=[msg.message_id]))
+        events.append(cmp.event(msg.case_id, kind, None, after, key=[msg.message_id]))
     return events
 
 
@@ -219,10 +219,6 @@ def _state_from(value: Any) -> CaseState | None:
         return None
 
 
-def _norm_text(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
-
-
 def _norm_cc(cc: Sequence[str]) -> list[str]:
     return sorted({address.strip().casefold() for address in cc if address.strip()})
 
@@ -236,6 +232,3 @@ def _event_id(account: str, case_id: str, kind: EventKind, parts: Sequence[str])
     return "e" + hashlib.sha256(raw.encode()).hexdigest()[:24]
 
 
-def _require_aware(now: datetime) -> None:
-    if now.tzinfo is None:
-        raise ValueError("now must be a timezone-aware datetime")

@@ -10,7 +10,6 @@ taken with dates, the desired outcome, a polite close.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,16 +17,17 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from agent.config import Account, RuleSettings
-from agent.core.businesstime import format_day
-from agent.core.categories import desired_outcome, match_category
+from agent.core.categories import categoriser_for, desired_outcome
+from agent.core.labels import STATUS_LABELS
 from agent.core.models import Case, Direction, Event, Message, Record
-from agent.core.rules import STATUS_LABELS, Clock, Since, Turn, is_escalation, whose_turn
+from agent.core.text import squash
+from agent.core.times import format_day, require_aware
+from agent.core.turn import Since, Turn, WhoseTurn, is_escalation, whose_turn
 
 __all__ = ["Draft", "DraftKind", "draft_escalation", "draft_follow_up", "issue_of"]
 
 QUOTE_CHARS = 200
 MAX_ACTIONS = 10
-_SPACES = re.compile(r"\s+")
 
 
 class DraftKind(StrEnum):
@@ -129,7 +129,7 @@ class _Facts:
     now: datetime
     issue: str
     outcome: str
-    clock: Clock
+    turn: WhoseTurn
 
     def day(self, instant: datetime) -> str:
         return format_day(instant, ZoneInfo(self.account.timezone), year=True)
@@ -137,7 +137,7 @@ class _Facts:
     @property
     def follow_ups(self) -> tuple[datetime, ...]:
         """Follow-ups sent in Amazon's current turn (none in anyone else's)."""
-        return self.clock.follow_ups if self.clock.turn is Turn.AMAZON else ()
+        return self.turn.follow_ups if self.turn.turn is Turn.AMAZON else ()
 
     @property
     def last_amazon(self) -> Message | None:
@@ -154,15 +154,14 @@ def _facts(
     outcome: str | None,
     rules: RuleSettings | None,
 ) -> _Facts:
-    if now.tzinfo is None:
-        raise ValueError("now must be a timezone-aware datetime")
+    require_aware(now, "now")
     own = tuple(
         sorted(
             (m for m in messages if m.case_id == case.case_id),
             key=lambda m: (m.sent_at, m.message_id),
         )
     )
-    category = match_category(case.subject, (rules or RuleSettings()).urgent_categories)
+    category = categoriser_for(rules or RuleSettings())(case.subject)
     return _Facts(
         case=case,
         messages=own,
@@ -170,29 +169,29 @@ def _facts(
         now=now,
         issue=issue_of(case),
         outcome=(outcome or "").strip().rstrip(".") or desired_outcome(category),
-        clock=whose_turn(case, own, events),
+        turn=whose_turn(case, own, events),
     )
 
 
 def issue_of(case: Case) -> str:
     """The case subject, whitespace collapsed and trimmed (the "issue" of a draft)."""
-    return _SPACES.sub(" ", case.subject).strip() or f"case {case.case_id}"
+    return squash(case.subject) or f"case {case.case_id}"
 
 
 def _waiting(facts: _Facts) -> str:
     """How long the case has waited for Amazon (only while it is Amazon's turn)."""
-    clock = facts.clock
-    if clock.turn is not Turn.AMAZON:
+    turn = facts.turn
+    if turn.turn is not Turn.AMAZON:
         return ""
     since = {
         Since.OPENED: "I opened it",
         Since.YOUR_MESSAGE: "my message",
         Since.AMAZON_MESSAGE: "your last message",
         Since.STATUS_CHANGE: "its last status change",
-    }[clock.cause]
-    days = (facts.now - clock.since).days
+    }[turn.cause]
+    days = (facts.now - turn.since).days
     span = f" for {days} day{'s' if days != 1 else ''}" if days >= 1 else ""
-    return f"It has been waiting for an answer{span}, since {since} on {facts.day(clock.since)}."
+    return f"It has been waiting for an answer{span}, since {since} on {facts.day(turn.since)}."
 
 
 def _status(facts: _Facts) -> str:

@@ -7,12 +7,37 @@ timezone-aware and stored as UTC ISO-8601.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from agent.core.text import excerpt
+from agent.core.times import key_time
+from agent.errors import IncompleteReason
+
+__all__ = [
+    "Case",
+    "CaseState",
+    "CaseStatus",
+    "Direction",
+    "Event",
+    "EventKind",
+    "Flag",
+    "FlagKind",
+    "FlagState",
+    "IncompleteReason",
+    "ListRow",
+    "Message",
+    "Record",
+    "Severity",
+    "Snapshot",
+    "SnapshotCounters",
+    "UtcDatetime",
+    "in_force",
+    "utcnow",
+]
 
 
 def _aware_utc(value: datetime) -> datetime:
@@ -22,8 +47,6 @@ def _aware_utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_aware_utc)]
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 class CaseStatus(StrEnum):
@@ -71,15 +94,12 @@ class Message(Record):
     @staticmethod
     def stable_id(case_id: str, sender: str, sent_at: datetime, body: str) -> str:
         """Id for a message whose source has none: a hash of what identifies it."""
-        raw = "\x1f".join([case_id, sender, sent_at.astimezone(UTC).isoformat(), body])
+        raw = "\x1f".join([case_id, sender, key_time(sent_at), body])
         return "h" + hashlib.sha256(raw.encode()).hexdigest()[:24]
 
     def excerpt(self, limit: int = 200) -> str:
         """The body's first ``limit`` characters, whitespace collapsed, "…" if cut."""
-        text = _WHITESPACE.sub(" ", self.body).strip()
-        if len(text) <= limit:
-            return text
-        return text[: limit - 1].rstrip() + "…"
+        return excerpt(self.body, limit)
 
 
 class Case(Record):
@@ -119,15 +139,11 @@ class ListRow(Record):
         parts = [
             self.status_raw,
             self.subject,
-            _iso(self.last_amazon_reply_at),
-            _iso(self.last_updated_at),
+            key_time(self.last_amazon_reply_at),
+            key_time(self.last_updated_at),
             "" if self.message_count is None else str(self.message_count),
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
-
-
-def _iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat() if value else ""
 
 
 class CaseState(Record):
@@ -139,16 +155,6 @@ class CaseState(Record):
     cc: tuple[str, ...] = ()
     message_count: int = 0
     fingerprint: str = ""
-
-
-class IncompleteReason(StrEnum):
-    LOGIN_NEEDED = "login_needed"
-    BLANK_PAGE = "blank_page"
-    HTTP_ERROR = "http_error"
-    SELECTOR_MISSING = "selector_missing"
-    COUNT_MISMATCH = "count_mismatch"
-    TIMEOUT = "timeout"
-    INTERRUPTED = "interrupted"
 
 
 class SnapshotCounters(Record):
@@ -232,6 +238,21 @@ class Flag(Record):
     state: FlagState = FlagState.ACTIVE
     snoozed_until: UtcDatetime | None = None
     step: int | None = None  # the follow-up ladder's rung (follow_up flags only)
+
+    def in_force(self, now: datetime) -> bool:
+        """Whether the seller should hear about this flag at ``now`` (see :func:`in_force`)."""
+        return in_force(self.state, self.snoozed_until, now)
+
+
+def in_force(state: FlagState, snoozed_until: datetime | None, now: datetime) -> bool:
+    """A flag is in force unless it is done or snoozed until after ``now``.
+
+    A snooze always has an end (``caselog snooze`` sets one); a snoozed flag without one is
+    in force, so that no flag is ever silenced for good by accident.
+    """
+    if state is FlagState.DONE:
+        return False
+    return not (state is FlagState.SNOOZED and snoozed_until is not None and snoozed_until > now)
 
 
 def utcnow() -> datetime:

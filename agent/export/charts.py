@@ -25,13 +25,13 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from agent.core.labels import STATUS_LABELS
 from agent.core.models import CaseStatus, EventKind
 from agent.export.facts import (
-    CATEGORIES,
-    STATUS_LABELS,
     AccountBundles,
     CaseBundle,
     amazon_response_times,
+    category_order,
 )
 
 __all__ = [
@@ -355,12 +355,13 @@ def cases_by_category(groups: Sequence[AccountBundles]) -> Markup:
     done_n: Counter[str] = Counter()
     for b in cases:
         (done_n if b.case.status.is_final else open_n)[b.category] += 1
-    xmax = _nice_max(max(open_n[c] + done_n[c] for c in CATEGORIES))
-    row_h = (H - TOP - 20) / len(CATEGORIES)
-    left = 110
+    order = category_order(groups)
+    xmax = _nice_max(max(open_n[c] + done_n[c] for c in order))
+    row_h = (H - TOP - 20) / len(order)
+    left = 140
     plot_w = W - left - 60
     body = []
-    for i, cat in enumerate(CATEGORIES):
+    for i, cat in enumerate(order):
         y = TOP + i * row_h
         body.append(
             f'<text x="{left - 8}" y="{y + row_h * 0.62:.1f}" text-anchor="end" font-size="12" '

@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from agent.export.facts import AccountBundles, active_flags, days_waiting, iso_utc
+from agent.core.times import iso_utc
+from agent.export.facts import AccountBundles, active_flags, days_waiting
 
 __all__ = [
     "CASE_COLUMNS",

@@ -33,18 +33,16 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
+from agent.core.labels import EVENT_LABELS, STATUS_LABELS
 from agent.core.models import CaseStatus, Direction, EventKind
+from agent.core.times import iso_utc, local_time
 from agent.export import charts as export_charts
 from agent.export.facts import (
-    CATEGORIES,
-    EVENT_LABELS,
-    STATUS_LABELS,
     AccountBundles,
     CaseBundle,
     active_flags,
+    category_order,
     days_waiting,
-    iso_utc,
-    local_time,
     value_text,
 )
 
@@ -326,7 +324,9 @@ def index_html(groups: Sequence[AccountBundles], *, generated_at: datetime, now:
                 for s in CaseStatus
                 if status_n[s]
             ],
-            categories=[{"value": c, "count": cat_n[c]} for c in CATEGORIES if cat_n[c]],
+            categories=[
+                {"value": c, "count": cat_n[c]} for c in category_order(groups) if cat_n[c]
+            ],
             data=script_json(data),
             css=Markup(css),
             script=Markup(script),

@@ -17,16 +17,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
+from agent.core.labels import EVENT_LABELS, STATUS_LABELS
 from agent.core.models import Direction, EventKind
+from agent.core.text import squash
+from agent.core.times import iso_utc, local_time
 from agent.export.facts import (
-    EVENT_LABELS,
-    STATUS_LABELS,
     AccountBundles,
     CaseBundle,
     active_flags,
     days_waiting,
-    iso_utc,
-    local_time,
     value_text,
 )
 
@@ -67,7 +66,7 @@ def _line_start(line: str) -> str:
 @lru_cache(maxsize=8192)  # senders, accounts, statuses repeat across thousands of cases
 def md_inline(text: str) -> str:
     """Escape ``text`` for one line of Markdown (a heading, list item or table cell)."""
-    return _line_start(_escape(" ".join(text.split())))
+    return _line_start(_escape(squash(text)))
 
 
 def md_lines(text: str, prefix: str = "") -> str:
@@ -90,7 +89,7 @@ def md_lines(text: str, prefix: str = "") -> str:
 @lru_cache(maxsize=8192)
 def _code(text: str) -> str:
     """A code span: shown literally, never linked. Used for IDs and e-mail addresses."""
-    text = " ".join(text.split())
+    text = squash(text)
     if not text:
         return ""
     if "`" not in text:

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core.models import CaseStatus
-from agent.errors import ConfigError
+from agent.errors import ConfigError, first_problem
 
 
 class MapModel(BaseModel):
@@ -135,6 +135,5 @@ def parse_map(text: str, source: str) -> SelectorMap:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"selector map {source} is not valid TOML ({exc})") from None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"selector map {source}: key {key}: {err['msg']}") from None
+        key, msg, _ = first_problem(exc)
+        raise ConfigError(f"selector map {source}: key {key}: {msg}") from None

@@ -14,10 +14,10 @@ FETCH = """async (url) => {
 
 
 @pytest.mark.browser
-def test_other_hosts_and_heavy_resources_are_blocked(mock_server, agent_session) -> None:  # type: ignore[no-untyped-def]
+def test_other_hosts_and_heavy_resources_are_blocked(mock_server, agent_session, tmp_path) -> None:  # type: ignore[no-untyped-def]
     account = Account(name="shop", base_url=mock_server.url)
     with agent_session as session:
-        ctx = session.context(account)
+        ctx = session.context(account, tmp_path / "state.json")
         try:
             ctx.goto("/ap/signin")
             page = ctx.page

@@ -26,8 +26,9 @@ from agent.core.models import (
     Message,
     Severity,
 )
-from agent.export.archive import AccountArchive, Archive, write_archive
+from agent.export.archive import AccountArchive, Archive
 from agent.export.facts import account_bundles
+from agent.export.render import write_archive
 from agent.export.to_html import index_html
 
 pytestmark = pytest.mark.browser

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,8 @@ import pytest
 from agent.config import Account
 from agent.core.models import IncompleteReason
 from agent.errors import ReadError
-from agent.site.fetcher import Fetcher, Request
+from agent.site.fetcher import Fetcher, PagePool, Request
+from agent.site.retry import RetryPolicy
 
 
 class Site:
@@ -72,23 +74,33 @@ def sites() -> Iterator[tuple[Site, Site]]:
     other.close()
 
 
-def _fetcher(session: Any, url: str, start: str) -> tuple[Any, Fetcher]:
-    ctx = session.context(Account(name="shop", base_url=url))
+def _fetcher(session: Any, url: str, start: str, state: Path) -> tuple[Any, Fetcher]:
+    ctx = session.context(Account(name="shop", base_url=url), state)
     ctx.context.add_cookies([{"name": "session-id", "value": "s-42", "url": url}])
     ctx.page.goto(url + start)
-    fetcher = Fetcher(ctx, concurrency=4, max_retries=1, timeout_s=10, relogin=lambda: None)
-    fetcher.sleep = lambda s: None
+    fetcher = Fetcher(
+        PagePool(ctx.page, ctx.origin),
+        account="shop",
+        relogin=lambda: None,
+        concurrency=4,
+        retry=RetryPolicy(1, sleep=lambda s: None),
+        timeout_s=10,
+    )
     return ctx, fetcher
 
 
 @pytest.mark.browser
 @pytest.mark.parametrize(("start", "transport"), [("/", "worker"), ("/strict", "page")])
 def test_answers_are_the_same_from_the_worker_and_from_the_page(
-    agent_session: Any, sites: tuple[Site, Site], start: str, transport: str
+    agent_session: Any,
+    sites: tuple[Site, Site],
+    start: str,
+    transport: str,
+    tmp_path: Path,
 ) -> None:
     site, _ = sites
     with agent_session as session:
-        ctx, fetcher = _fetcher(session, site.url, start)
+        ctx, fetcher = _fetcher(session, site.url, start, tmp_path / "state.json")
         try:
             got = fetcher.fetch(
                 [Request(key=str(i), url=f"/data/{i}", kind="json") for i in range(40)]
@@ -103,11 +115,11 @@ def test_answers_are_the_same_from_the_worker_and_from_the_page(
 @pytest.mark.browser
 @pytest.mark.parametrize("start", ["/", "/strict"])
 def test_a_redirect_to_another_host_is_refused_before_it_is_followed(
-    agent_session: Any, sites: tuple[Site, Site], start: str
+    agent_session: Any, sites: tuple[Site, Site], start: str, tmp_path: Path
 ) -> None:
     site, other = sites
     with agent_session as session:
-        ctx, fetcher = _fetcher(session, site.url, start)
+        ctx, fetcher = _fetcher(session, site.url, start, tmp_path / "state.json")
         try:
             with pytest.raises(ReadError) as caught:
                 fetcher.fetch([Request(key="a", url="/away", kind="json")])
@@ -119,10 +131,12 @@ def test_a_redirect_to_another_host_is_refused_before_it_is_followed(
 
 
 @pytest.mark.browser
-def test_each_batch_s_worker_ends_with_it(agent_session: Any, sites: tuple[Site, Site]) -> None:
+def test_each_batch_s_worker_ends_with_it(
+    agent_session: Any, sites: tuple[Site, Site], tmp_path: Path
+) -> None:
     site, _ = sites
     with agent_session as session:
-        ctx, fetcher = _fetcher(session, site.url, "/")
+        ctx, fetcher = _fetcher(session, site.url, "/", tmp_path / "state.json")
         cdp = session.browser.new_browser_cdp_session()
         try:
             for batch in range(5):

@@ -15,10 +15,11 @@ import pytest
 
 from agent.config import Account
 from agent.errors import ReadError
-from agent.site.fetcher import Fetcher, Request
+from agent.site.fetcher import Fetcher, PagePool, Request, SavedPages
+from agent.site.pages import PageKind, classify_url
 from agent.site.readers import ApiReader, HtmlReader, Reader
+from agent.site.retry import RetryPolicy
 from agent.site.selectormap import available_maps, load_map
-from agent.site.session import PageKind, classify_url
 
 SNAPSHOTS = Path(__file__).resolve().parents[2] / "snapshots"
 ORIGIN = "http://snapshot.invalid"
@@ -32,7 +33,14 @@ def reader_for(map_name: str, page: Any = None) -> Reader:
     smap = load_map(map_name)
     account = Account(name="snap", base_url=ORIGIN)
     ctx: Any = SimpleNamespace(page=page, origin=ORIGIN, account=account)
-    fetcher = Fetcher(ctx, concurrency=1, max_retries=0, timeout_s=10, relogin=lambda: None)
+    fetcher = Fetcher(
+        PagePool(page, ORIGIN),
+        account=account.name,
+        relogin=lambda: None,
+        concurrency=1,
+        retry=RetryPolicy(0),
+        timeout_s=10,
+    )
     cls = ApiReader if smap.ui == "modern" else HtmlReader
     return cls(ctx, smap, account, None, fetcher)
 
@@ -99,8 +107,9 @@ def test_classic_map_reads_its_saved_pages(map_name: str, page: Any) -> None:
     folder = SNAPSHOTS / map_name
 
     def extract(name: str, kind: str) -> Any:
-        req = Request(
-            key=name, url=f"{ORIGIN}/{name}", kind=kind, html=(folder / f"{name}.html").read_text()
+        req = Request(key=name, url=f"{ORIGIN}/{name}", kind=kind)
+        reader.fetcher.transport = SavedPages(
+            page, ORIGIN, {name: (folder / f"{name}.html").read_text()}
         )
         spec = reader.list_spec() if kind == "list" else reader.smap.detail.model_dump()
         return reader.fetcher.fetch([req], spec, reader.smap.blank_texts)[name]

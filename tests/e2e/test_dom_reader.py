@@ -11,6 +11,7 @@ from e2e_truth import differences, site_view, store_view
 
 from agent.app.sync import AccountSync
 from agent.config import Account, Marketplace, Settings
+from agent.home import Home
 from agent.site.selectormap import maps_dir
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,7 +38,9 @@ def sync_one(site: Any, agent_session: Any, caselog_home: Path, monkeypatch: pyt
             totp_env="DOM_TOTP",
             marketplaces=[Marketplace(id=market, selector_map=selector_map, reader=reader)],  # type: ignore[arg-type]
         )
-        result = AccountSync(agent_session, account, Settings(accounts=[account])).run()
+        result = AccountSync(
+            agent_session, account, Settings(accounts=[account]), Home(caselog_home)
+        ).run()
         truth = {
             k: v
             for k, v in site_view(site.admin.ground_truth(), merchant).items()

@@ -4,39 +4,15 @@ due item exactly once, and stops cleanly on SIGTERM."""
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            received.append(json.loads(body))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"json://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -48,8 +24,8 @@ def wait_for(predicate: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_watch_notifies_once_survives_failure_and_stops_on_sigterm(cli, site, webhook) -> None:  # type: ignore[no-untyped-def]
-    url, received = webhook
+def test_watch_notifies_once_survives_failure_and_stops_on_sigterm(cli, site, notice_sink) -> None:  # type: ignore[no-untyped-def]
+    url, received = notice_sink.url, notice_sink.received
     config = cli.home / "caselog.toml"
     config.write_text(
         config.read_text()

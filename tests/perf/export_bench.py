@@ -38,8 +38,8 @@ from agent.export.archive import (
     Archive,
     from_json_bytes,
     to_json_bytes,
-    write_archive,
 )
+from agent.export.render import write_archive
 
 T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 STATUS_WEIGHTS = {

@@ -117,9 +117,10 @@ def raw_http_floor(
 
 def naive_baseline(session: Any, account: Any, case_ids: list[str]) -> float:
     """Sequential: open each case page, wait for its thread, click every See more."""
+    from agent.home import Home
     from agent.site.session import AccountContext
 
-    ctx = AccountContext(session.browser, account)
+    ctx = AccountContext(session.browser, account, Home.from_env().state_path(account.name))
     page = ctx.page
     started = time.monotonic()
     for cid in case_ids:
@@ -163,8 +164,11 @@ def main() -> None:
 
     from agent.app.sync import AccountSync
     from agent.config import Account, Marketplace, Settings
+    from agent.home import Home
     from agent.site.session import BrowserSession
-    from agent.store import Store, store_path
+    from agent.store import Store
+
+    bench_home = Home(home)
 
     sampler = TreeSampler()
     sampler.start()
@@ -193,11 +197,15 @@ def main() -> None:
     with BrowserSession() as session:
         # The first run signs in (e-mail, password, TOTP) and stores everything; the full
         # syncs after it start, like the floor, from a saved session.
-        first = AccountSync(session, account, settings, full=True, clock=admin.now).run()
+        first = AccountSync(
+            session, account, settings, bench_home, full=True, clock=admin.now
+        ).run()
         out["first_sync_seconds"] = round(first.snapshot.counters.seconds, 2)
         runs = []
         for _ in range(args.repeat):
-            full = AccountSync(session, account, settings, full=True, clock=admin.now).run()
+            full = AccountSync(
+                session, account, settings, bench_home, full=True, clock=admin.now
+            ).run()
             runs.append(round(full.snapshot.counters.seconds, 2))
         out["full_sync_runs"] = runs
         out["full_sync_seconds"] = statistics.median(runs)
@@ -205,7 +213,7 @@ def main() -> None:
         out["full_sync_complete"] = first.snapshot.complete and full.snapshot.complete
         out["fetched_in"] = full.transport
         admin.advance(days=1)
-        inc = AccountSync(session, account, settings, clock=admin.now).run()
+        inc = AccountSync(session, account, settings, bench_home, clock=admin.now).run()
         c = inc.snapshot.counters
         out.update(
             incremental_seconds=round(c.seconds, 2),
@@ -214,7 +222,7 @@ def main() -> None:
             incremental_details_read=c.details_read,
             incremental_complete=inc.snapshot.complete,
         )
-        with Store.open(store_path("bench"), readonly=True) as store:
+        with Store.open(bench_home.store_path("bench"), readonly=True) as store:
             ids = [x.case_id for x in store.cases()]
             truncated = {m.case_id for m in store.messages() if len(m.body) > 1000}
         if not args.skip_naive:
@@ -257,14 +265,14 @@ def main() -> None:
     out["raw_http_floor_seconds"] = statistics.median(floors)
     server.stop()
     started = time.monotonic()
-    with Store.open(store_path("bench"), readonly=True) as store:
+    with Store.open(bench_home.store_path("bench"), readonly=True) as store:
         n_cases, n_msgs = len(store.cases()), len(store.messages())
     out["load_seconds"] = round(time.monotonic() - started, 2)
     out["loaded_cases"], out["loaded_messages"] = n_cases, n_msgs
     sampler.stop.set()
     out["peak_rss_agent_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out["peak_rss_tree_mb"] = round(sampler.peak_kb / 1024, 1)
-    out["db_mb"] = round(store_path("bench").stat().st_size / 1e6, 1)
+    out["db_mb"] = round(bench_home.store_path("bench").stat().st_size / 1e6, 1)
     if "naive_seconds" in out and out["incremental_seconds"]:
         out["incremental_speedup_vs_naive"] = round(
             out["naive_seconds"] / out["incremental_seconds"], 1

@@ -8,13 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from agent.config import Account
-from agent.core.businesstime import (
-    BusinessCalendar,
-    add_business_days,
-    format_day,
-    format_moment,
-    steps_until,
-)
+from agent.core.businesstime import BusinessCalendar, add_business_days, steps_until
+from agent.core.times import format_day, format_moment
+from agent.errors import ConfigError
 
 LA = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")
@@ -128,12 +124,12 @@ def test_calendar_of_account_uses_its_days_and_hours() -> None:
 def test_calendar_rejects_nonsense(
     days: frozenset[int], opens: int, closes: int, message: str
 ) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ConfigError, match=message):
         BusinessCalendar(LA, days, opens, closes)
 
 
 def test_negative_days_and_naive_datetimes_are_refused() -> None:
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ConfigError, match="negative"):
         add_business_days(at(LA, 11, 16, 10), -1, NINE_TO_FIVE)
     with pytest.raises(ValueError, match="timezone-aware"):
         add_business_days(datetime(2026, 11, 16, 10), 1, NINE_TO_FIVE)
@@ -181,5 +177,5 @@ def test_steps_until_matches_repeated_additions(
 
 
 def test_steps_until_refuses_a_step_of_nothing() -> None:
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ConfigError, match="positive"):
         steps_until(at(LA, 11, 16, 10), 0, at(LA, 11, 30, 10), NINE_TO_FIVE)

@@ -24,7 +24,7 @@ from agent.core.models import (
     Severity,
 )
 from agent.errors import ArchiveError, CaselogError, ExitCode
-from agent.export import archive as archive_mod
+from agent.export import render as archive_mod
 from agent.export import to_html as export_html
 from agent.export import to_markdown as export_md
 from agent.export import writer as export_files
@@ -36,10 +36,9 @@ from agent.export.archive import (
     filter_archive,
     from_json_bytes,
     json_schema_bytes,
-    render_files,
     to_json_bytes,
-    write_archive,
 )
+from agent.export.render import render_files, write_archive
 from agent.export.writer import MANIFEST
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)

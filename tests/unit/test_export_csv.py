@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.config import RuleSettings
+from agent.core.categories import categoriser_for, category_label
 from agent.core.models import (
     Case,
     CaseStatus,
@@ -23,7 +25,6 @@ from agent.export.archive import AccountArchive, Archive
 from agent.export.facts import (
     account_bundles,
     active_flags,
-    categorise,
     days_waiting,
 )
 from agent.export.to_csv import (
@@ -34,6 +35,12 @@ from agent.export.to_csv import (
     messages_csv,
     restore,
 )
+
+
+def categorise(subject: str) -> str:
+    """The chart's category label, by the one categoriser (the default rules')."""
+    return category_label(categoriser_for(RuleSettings())(subject))
+
 
 T0 = datetime(2026, 11, 2, 17, 0, tzinfo=UTC)
 
@@ -282,15 +289,15 @@ def test_snoozed_flags_come_back_when_the_snooze_ends() -> None:
         ("Account suspended: plan of action", "account health"),
         ("Your account health rating", "account health"),
         ("Disbursement on hold", "payments"),
-        ("Refund not credited", "payments"),
+        ("Refund not credited", "refunds and fees"),  # not urgent, unlike payments
         ("Intellectual property complaint on ASIN B01", "policy"),  # policy before listings
-        ("Listing suppressed: missing images", "listings"),
+        ("Listing suppressed: missing images", "listing suppression"),  # urgent, as in rules
         ("Stranded inventory report", "inventory"),
         ("FBA inbound shipment received short", "shipping"),
         ("General question", "other"),
         ("feeling lost?", "shipping"),
         ("coffee beans", "other"),  # "fee" is a whole word, not a prefix
-        ("关于退款的问题", "payments"),
+        ("关于退款的问题", "refunds and fees"),
         ("", "other"),
     ],
 )

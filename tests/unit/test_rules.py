@@ -27,15 +27,8 @@ from agent.core.models import (
     Message,
     Severity,
 )
-from agent.core.rules import (
-    FlagDecision,
-    Since,
-    Turn,
-    due_now,
-    evaluate,
-    thresholds_for,
-    whose_turn,
-)
+from agent.core.rules import FlagDecision, due_now, evaluate, thresholds_for
+from agent.core.turn import Since, Turn, whose_turn
 
 LA = ZoneInfo("America/Los_Angeles")
 ACCOUNT = Account(name="acme", base_url="https://sellercentral.example")

@@ -1,25 +1,33 @@
-"""The watch loop's promises, with a fake round and a fake notifier (no browser, no sleep)."""
+"""The watch loop's promises, with a fake round and a real notification target (a local
+webhook; no browser, no sleep)."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from agent.app.notify import Notice, Notifier
+from agent.app.notify import Notifier
 from agent.app.watch import Watch
 from agent.config import Account, Settings, WatchSettings
-from agent.errors import AuthRequired
+from agent.errors import AuthRequired, SiteUnavailable
 
 ACC = Account(name="shop", base_url="https://sellercentral.amazon.com", timezone="UTC")
 
 
-def make_watch(outcomes: list[object], **watch: object) -> tuple[Watch, list[Notice]]:
+@pytest.fixture
+def make_watch(notice_sink: Any) -> Any:
+    def make(outcomes: list[object], **watch: object) -> tuple[Watch, Any]:
+        return _make_watch(notice_sink, outcomes, **watch)
+
+    return make
+
+
+def _make_watch(sink: Any, outcomes: list[object], **watch: object) -> tuple[Watch, Any]:
     settings = Settings(accounts=[ACC], watch=WatchSettings(**watch))  # type: ignore[arg-type]
-    sent: list[Notice] = []
-    notifier = Notifier([])
-    notifier.send = lambda n: sent.append(n) or True  # type: ignore[method-assign]
+    notifier = Notifier([sink.url])
     calls = iter(outcomes)
 
     def run_round(account: Account) -> object:
@@ -31,34 +39,54 @@ def make_watch(outcomes: list[object], **watch: object) -> tuple[Watch, list[Not
     w = Watch(
         settings, [ACC], run_round, notifier, clock=lambda: datetime(2026, 11, 22, 12, tzinfo=UTC)
     )
-    return w, sent
+    return w, sink
 
 
-def test_failures_alert_once_after_k_then_recovery_is_said() -> None:
-    w, sent = make_watch(
+def test_failures_alert_once_after_k_then_recovery_is_said(make_watch: Any) -> None:
+    w, sink = make_watch(
         [
-            RuntimeError("blank page"),
-            RuntimeError("blank page"),
-            RuntimeError("blank page"),
-            RuntimeError("blank page"),
+            SiteUnavailable("blank page"),
+            SiteUnavailable("blank page"),
+            SiteUnavailable("blank page"),
+            SiteUnavailable("blank page"),
             "ok",
         ],
         failures_before_alert=3,
     )
     for _ in range(5):
         w.job(ACC)
-    assert [n.body for n in sent] == [
+    assert sink.bodies == [
         "monitoring is broken: blank page",
         "The last round succeeded.",
     ]
     assert w.health["shop"].failures == 0
 
 
-def test_login_needed_is_said_at_once_and_only_once() -> None:
-    w, sent = make_watch([AuthRequired("sign in again")] * 4, failures_before_alert=3)
+def test_login_needed_is_said_at_once_and_only_once(make_watch: Any) -> None:
+    w, sink = make_watch([AuthRequired("sign in again")] * 4, failures_before_alert=3)
     for _ in range(4):
         w.job(ACC)
-    assert [n.body for n in sent] == ["monitoring is broken: sign in again"]
+    assert sink.bodies == ["monitoring is broken: sign in again"]
+
+
+def test_a_bug_in_a_round_is_logged_with_its_traceback_and_the_loop_goes_on(
+    make_watch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    w, sink = make_watch([ZeroDivisionError("division by zero"), "ok"], failures_before_alert=1)
+    w.job(ACC)
+    w.job(ACC)
+    assert sink.bodies == ["monitoring is broken: division by zero", "The last round succeeded."]
+    bug = next(r for r in caplog.records if "unexpectedly" in r.getMessage())
+    assert bug.exc_info is not None and bug.exc_info[0] is ZeroDivisionError
+
+
+def test_an_expected_failure_is_one_sentence_without_a_traceback(
+    make_watch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    w, _ = make_watch([SiteUnavailable("the Case Log is blank")], failures_before_alert=3)
+    w.job(ACC)
+    assert [r.exc_info for r in caplog.records] == [None]
+    assert "the Case Log is blank" in caplog.records[0].getMessage()
 
 
 @pytest.mark.parametrize(

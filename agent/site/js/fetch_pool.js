@@ -1,9 +1,11 @@
 // Runs inside the account's page: fetch many URLs with the page's own cookies, a few at a
 // time, and (for HTML) extract records with the selector map, so only data crosses back.
+// Where the HTML comes from is the transport's choice ("source"): the network (the pool),
+// the page as it is rendered now (the DOM reader), or saved pages (offline selector tests).
 // Arguments and answer cross as JSON strings: the driver's own encoding of a deep object
 // tree, validated node by node on the Python side, costs more than all the requests.
 async (argJson) => {
-  const { requests, concurrency, timeoutMs, spec, blankTexts } = JSON.parse(argJson);
+  const { source, pages, requests, concurrency, timeoutMs, spec, blankTexts } = JSON.parse(argJson);
   const norm = (s) => (s || "").replace(/\s+/g, " ").trim();
   // Queries that also look inside open shadow roots (the modern UI's web components); on a
   // page without shadow roots they are plain querySelector/querySelectorAll.
@@ -104,22 +106,22 @@ async (argJson) => {
     if (out.data.error) out.html = text.slice(0, 4000000); // kept for the person to inspect
     return out;
   };
-  const local = (req) => {
-    if (req.live) {
-      // The rendered page itself (the DOM reader, after navigating and expanding).
-      const data = req.kind === "list" ? extractList(document, spec) : extractDetail(document, spec);
-      return { key: req.key, status: 200, url: location.href, data };
-    }
-    // A saved page (offline selector tests): extract without fetching anything.
-    const doc = new DOMParser().parseFromString(req.html, "text/html");
-    return { key: req.key, status: 200, url: req.url, data: req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec) };
-  };
+  const extract = (doc, req) => (req.kind === "list" ? extractList(doc, spec) : extractDetail(doc, spec));
   const results = new Array(requests.length);
-  const remote = [];
-  requests.forEach((req, i) => {
-    if (req.live || (req.html !== undefined && req.html !== null)) results[i] = local(req);
-    else remote.push(i);
-  });
+  if (source === "rendered") {
+    // The rendered page itself (the DOM reader, after navigating and expanding).
+    const out = requests.map((req) => ({ key: req.key, status: 200, url: location.href, data: extract(document, req) }));
+    return JSON.stringify({ transport: "none", results: out });
+  }
+  if (source === "saved") {
+    // Saved pages: extract without fetching anything.
+    const out = requests.map((req) => {
+      const doc = new DOMParser().parseFromString(pages[req.key], "text/html");
+      return { key: req.key, status: 200, url: req.url, data: extract(doc, req) };
+    });
+    return JSON.stringify({ transport: "none", results: out });
+  }
+  const remote = requests.map((_, i) => i);
   const missing = () => remote.filter((i) => !results[i]);
   // A shared worker of this origin does the fetching when the page allows one: same cookies
   // and network stack as the page, but out of the page's devtools instrumentation, which

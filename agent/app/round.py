@@ -1,0 +1,56 @@
+"""One round of monitoring for one account: sync, evaluate the rules, notify what is new."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from agent.app.accounts import open_store
+from agent.app.calendar_ics import write_calendar
+from agent.app.notify import Notice, Notifier, compose
+from agent.app.sync import AccountSync, SyncResult
+from agent.app.todo import account_flags
+from agent.config import Account, Settings
+from agent.core.models import Flag, utcnow
+from agent.core.rules import due_now
+from agent.home import Home
+from agent.site.session import BrowserSession
+
+__all__ = ["RoundOutcome", "run_round"]
+
+
+@dataclass
+class RoundOutcome:
+    account: str
+    sync: SyncResult
+    due: list[Flag] = field(default_factory=list)
+    notice: Notice | None = None
+
+
+def run_round(
+    session: BrowserSession,
+    account: Account,
+    settings: Settings,
+    home: Home,
+    notifier: Notifier,
+    clock: Callable[[], datetime] = utcnow,
+) -> RoundOutcome:
+    """Sync one account, evaluate its rules, and notify what is newly changed or due.
+
+    Raises :class:`AuthRequired` when a person must sign in; an incomplete sync notifies
+    nothing about cases (a failed read is never news).
+    """
+    result = AccountSync(session, account, settings, home, clock=clock).run()
+    now = clock()
+    with open_store(home, account.name) as store:
+        flags = account_flags(store, account, settings, now)
+        now_due = due_now(flags, now)
+        told = set(store.meta().get("notified_flags", []))
+        fresh = [f for f in now_due if f.flag_id not in told]
+        notice = compose(account.name, result.events, fresh, store.cases())
+        if notice is not None and notifier.send(notice):
+            store.set_meta(notified_flags=sorted(told | {f.flag_id for f in fresh}))
+            store.commit()
+    write_calendar(home, settings, now)
+    return RoundOutcome(account.name, result, now_due, notice)

@@ -1,0 +1,105 @@
+"""What every command shares: the Typer app, the consoles, the common options, error
+handling, JSON output, and where the home and the settings come from.
+
+Command modules import from here (never from the package's ``__init__``), so importing a
+command never imports the others.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from agent import __version__
+from agent.config import Settings, load_settings
+from agent.errors import CaselogError
+from agent.home import Home
+
+__all__ = [
+    "AccountOpt",
+    "ConfigOpt",
+    "JsonOpt",
+    "app",
+    "err",
+    "handle_errors",
+    "home",
+    "out",
+    "print_json",
+    "settings",
+]
+
+app = typer.Typer(
+    name="caselog",
+    help="A local companion agent for the Amazon Seller Central Case Log.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+AccountOpt = Annotated[str | None, typer.Option("--account", "-a", help="Account name.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Path of caselog.toml (default: the one in CASELOG_HOME)."),
+]
+
+
+def home() -> Home:
+    """The home of this run (``CASELOG_HOME``), created 0700 when missing."""
+    return Home.from_env().ensure()
+
+
+def settings(config: Path | None) -> Settings:
+    """The settings from ``--config``, or the home's ``caselog.toml`` (absent: defaults)."""
+    if config is not None:
+        return load_settings(config, required=True)
+    return load_settings(home().config_file)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn a :class:`CaselogError` into one sentence on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CaselogError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"caselog {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Watch your Seller Central cases, record every message, and know what to do next."""

@@ -1,0 +1,181 @@
+"""What every reader of the Case Log offers the sync, and the records it returns.
+
+A reader reads one marketplace: :meth:`Reader.list_all` lists every case (all history, not the
+30-day default, at the largest page size) and checks that the rows add up to the count the
+site states; :meth:`Reader.details` reads cases whole. Everything it looks for comes from the
+selector map.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from agent.config import Account, Marketplace
+from agent.core.dates import DateParseError, parse_site_datetime
+from agent.core.models import CaseStatus, ListRow, Message
+from agent.errors import IncompleteReason, ReadError
+from agent.site.fetcher import Fetcher
+from agent.site.selectormap import SelectorMap
+from agent.site.session import AccountContext
+
+__all__ = [
+    "WIDE_FROM",
+    "CaseDetail",
+    "ListResult",
+    "Progress",
+    "Reader",
+    "landing_path",
+    "raise_if_failed",
+    "split_cc",
+    "with_stable_ids",
+]
+
+WIDE_FROM = "2000-01-01"
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ListResult:
+    rows: list[ListRow]
+    stated_total: int
+    pages: int
+
+
+@dataclass
+class CaseDetail:
+    case_id: str
+    status: CaseStatus
+    status_raw: str
+    subject: str | None
+    created_at: datetime | None
+    primary_email: str
+    cc: tuple[str, ...]
+    messages: list[Message] = field(default_factory=list)
+    last_updated_at: datetime | None = None
+
+
+def split_cc(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    parts = value if not isinstance(value, str) else re.split(r"[,;\s]+", value)
+    return tuple(p.strip() for p in parts if p and p.strip())
+
+
+def raise_if_failed(where: str, data: dict[str, Any]) -> None:
+    """An extraction that reported a blank page or a selector that matched nothing."""
+    if "error" in data:
+        reason = (
+            IncompleteReason.BLANK_PAGE
+            if data["error"] == "blank"
+            else IncompleteReason.SELECTOR_MISSING
+        )
+        raise ReadError(reason, f"{where}: {data['error']}: {data.get('detail')}")
+
+
+def with_stable_ids(case_id: str, drafts: Iterable[dict[str, Any]]) -> list[Message]:
+    """Messages from dicts; those without a source id get a hash id, made unique by the
+    order of otherwise identical entries (oldest first)."""
+    seen: Counter[str] = Counter()
+    out: list[Message] = []
+    for d in sorted(drafts, key=lambda d: d["sent_at"]):
+        mid = d.pop("message_id", None)
+        if not mid:
+            base = Message.stable_id(case_id, d["sender"], d["sent_at"], d["body"])
+            seen[base] += 1
+            mid = base if seen[base] == 1 else f"{base}-{seen[base]}"
+        out.append(Message(message_id=mid, case_id=case_id, **d))
+    return out
+
+
+def landing_path(smap: SelectorMap, account: Account, marketplace: Marketplace | None) -> str:
+    """The lobby of ``marketplace`` (opening it selects the marketplace), as a site path."""
+    path = smap.urls.lobby
+    if marketplace:
+        switch = smap.urls.switch.format(
+            merchant=quote(account.merchant_id or ""), marketplace=quote(marketplace.id)
+        )
+        path += ("&" if "?" in path else "?") + switch
+    return path
+
+
+class Reader:
+    """What every reader offers the sync."""
+
+    def __init__(
+        self,
+        ctx: AccountContext,
+        smap: SelectorMap,
+        account: Account,
+        marketplace: Marketplace | None,
+        fetcher: Fetcher,
+    ) -> None:
+        self.ctx = ctx
+        self.smap = smap
+        self.account = account
+        self.marketplace = marketplace
+        self.fetcher = fetcher
+
+    @property
+    def marketplace_id(self) -> str:
+        return self.marketplace.id if self.marketplace else ""
+
+    def landing(self) -> str:
+        return landing_path(self.smap, self.account, self.marketplace)
+
+    def open(self) -> None:
+        """Sign in if needed and open this marketplace's lobby (selects the marketplace)."""
+        self.ctx.ensure_signed_in(self.landing())
+
+    def parse_date(self, text: str | None) -> datetime | None:
+        if not text or text.strip() in self.smap.no_reply_texts:
+            return None
+        try:
+            return parse_site_datetime(text, self.smap.date_formats, self.smap.timezone)
+        except DateParseError as exc:
+            raise ReadError(
+                IncompleteReason.SELECTOR_MISSING,
+                f"{exc} (selector map {self.smap.name}: add the format to date_formats)",
+            ) from None
+
+    def list_all(self) -> ListResult:
+        raise NotImplementedError
+
+    def details(
+        self, case_ids: Sequence[str], progress: Progress | None = None
+    ) -> dict[str, CaseDetail]:
+        """Read each case whole, a batch at a time, each batch reported to ``progress`` as it
+        completes."""
+        out: dict[str, CaseDetail] = {}
+        batch = max(64, self.fetcher.concurrency * 32)
+        for start in range(0, len(case_ids), batch):
+            chunk = list(case_ids[start : start + batch])
+            out.update(self.read_batch(chunk))
+            if progress:
+                progress(len(chunk))
+        return out
+
+    def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
+        raise NotImplementedError
+
+    def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
+        """Search each ID (all history); return the rows of those the site still knows."""
+        raise NotImplementedError
+
+    def search_ids(self, case_ids: Sequence[str]) -> set[str]:
+        return set(self.search_rows(case_ids))
+
+    def _check_total(self, rows: list[ListRow], stated: int, pages: int) -> ListResult:
+        ids = [r.case_id for r in rows]
+        if len(set(ids)) != len(ids) or len(ids) != stated:
+            raise ReadError(
+                IncompleteReason.COUNT_MISMATCH,
+                f"the site states {stated} cases but {len(set(ids))} distinct ones were listed "
+                f"over {pages} page(s)",
+            )
+        return ListResult(rows, stated, pages)
