@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
+
 from agent.config import Account, Marketplace, Settings
 from agent.core.diff import Absences, absences, diff_snapshots
 from agent.core.models import (
@@ -380,7 +382,7 @@ class AccountSync:
         """Keep the page that could not be read, beside a note of why, for a person."""
         try:
             url, html = failed if failed else (ctx.page.url, ctx.page.content())
-        except Exception:
+        except PlaywrightError:  # the page is gone (the browser crashed): nothing to keep
             return None
         folder = self.home.failed_pages
         stem = f"{snapshot.snapshot_id}-{self.account.name}"
