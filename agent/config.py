@@ -6,16 +6,42 @@ keyring entry. A plaintext password in the file is refused.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from agent.errors import ConfigError, first_problem
 
 SECRET_KEYS = {"password", "totp_secret", "totp", "otp_secret", "secret"}
+
+
+ACCOUNT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _account_name(value: str) -> str:
+    if not ACCOUNT_NAME.fullmatch(value) or ".." in value:
+        raise ValueError(
+            f"{value!r} is not a usable account name; use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit (it names files in the home)"
+        )
+    return value
+
+
+AccountName = Annotated[str, AfterValidator(_account_name)]
+"""An account's name: a slug, because it names the account's files in the home."""
 
 
 class Strict(BaseModel):
@@ -35,8 +61,8 @@ class Marketplace(Strict):
 class Account(Strict):
     """One Seller Central login (one merchant); each marketplace has one selector map."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    base_url: str = Field(pattern=r"^https?://[^/\s]+/?$")
+    name: AccountName
+    base_url: str
     merchant_id: str | None = None
     marketplaces: list[Marketplace] = Field(default_factory=list)
     selector_map: str = "classic-en-US"
@@ -66,8 +92,43 @@ class Account(Strict):
 
     @field_validator("base_url")
     @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _site_root(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"{value!r} is not a Seller Central address; write it like "
+                "'https://sellercentral.amazon.com'"
+            )
+        if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+            raise ValueError(
+                "the address holds a user name or password; remove them (credentials are "
+                "read from password_env / totp_env or the keyring, never from the address)"
+            )
+        if parts.path.strip("/") or parts.query or parts.fragment:
+            raise ValueError(
+                f"{value!r} should be the site's root only, like 'https://sellercentral.amazon.com'"
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @field_validator("business_days")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value or any(not 0 <= d <= 6 for d in value):
+            raise ValueError(
+                f"business days must be weekday numbers 0-6 (0 = Monday), got {value}"
+            )
+        return sorted(set(value))
+
+    @field_validator("business_hours")
+    @classmethod
+    def _hours(cls, value: tuple[int, int]) -> tuple[int, int]:
+        opens, closes = value
+        if not 0 <= opens < closes <= 24:
+            raise ValueError(
+                f"business hours must be [open, close] with 0 <= open < close <= 24, got "
+                f"[{opens}, {closes}]"
+            )
+        return value
 
 
 DEFAULT_CATEGORIES: dict[str, list[str]] = {

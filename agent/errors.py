@@ -51,8 +51,18 @@ class UnsafePath(ConfigError):
     """A name taken from data (an account, a case ID) would make a path outside its folder."""
 
 
+class HomeError(ConfigError):
+    """The home (or a folder the user named) cannot hold what caselog writes there."""
+
+
 class BrowserMissing(CaselogError):
     """No Chromium could be found or installed."""
+
+
+class NoDisplay(CaselogError):
+    """A visible browser was asked for on a machine without a screen."""
+
+    exit_code = ExitCode.USAGE
 
 
 class AuthRequired(CaselogError):
@@ -115,8 +125,11 @@ def first_problem(exc: ValidationError) -> tuple[str, str, str]:
     """The first problem of a validation error: ``(key, message, error type)``.
 
     The message is pydantic's, without its "Value error, " prefix; the key is dotted
-    (``accounts[0].timezone``), empty for the top level.
+    (``accounts[0].timezone``), empty for the top level. An unknown key comes first.
     """
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    # A misspelt key shows up twice: as an unknown key, and as the key it was meant to be,
+    # missing. The unknown one is the cause; say that.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     message = str(err["msg"]).removeprefix("Value error, ")
     return key_path(tuple(err["loc"])), message, str(err["type"])

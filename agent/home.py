@@ -12,14 +12,18 @@ file in the same folder, fsynced, renamed over the old one, mode 0600; folders a
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
 
-from agent.errors import ConfigError, UnsafePath
+from agent.errors import HomeError, UnsafePath
 
 ENV_HOME = "CASELOG_HOME"
 CONFIG_FILE = "caselog.toml"
@@ -51,28 +55,76 @@ def inside(folder: Path, name: str) -> Path:
     return path
 
 
+def cannot_write(path: Path, exc: OSError) -> HomeError:
+    """One sentence for a write that the file system refused."""
+    if exc.errno == errno.EROFS:
+        why = "the file system is read-only"
+    elif exc.errno == errno.EISDIR or path.is_dir():
+        return HomeError(f"{path} is a folder where caselog keeps a file; move it aside")
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        why = "permission denied"
+    else:
+        why = exc.strerror or type(exc).__name__
+    return HomeError(
+        f"cannot write {path} ({why}); set CASELOG_HOME to a folder you can write to, or free "
+        "space, and run again (read-only commands still work)"
+    )
+
+
+PAUSE_IN_WRITE = "CASELOG_TEST_PAUSE_IN_WRITE"
+
+
+def _pause_for_tests(path: Path) -> None:
+    """Test-only: with ``CASELOG_TEST_PAUSE_IN_WRITE=<marker file>``, a write of a database
+    (``data/*.json``) stops halfway, says so by creating the marker, and waits, so that a
+    test can kill the process inside the write (tests/e2e/test_kill.py)."""
+    marker = os.environ.get(PAUSE_IN_WRITE)
+    if marker and path.parent.name == "data" and path.suffix == ".json":
+        Path(marker).touch()
+        time.sleep(120)
+
+
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it 0700."""
+    """Create ``path`` (and parents) 0700; make an existing one 0700 where that is allowed."""
+    if path.exists() and not path.is_dir():
+        raise HomeError(
+            f"{path} is a file where caselog needs a folder; move it aside and run again"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(path, 0o700)
-    except FileExistsError:
-        raise ConfigError(
-            f"{path} is a file where caselog needs a folder; move it aside and run again"
-        ) from None
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
+    if stat.S_IMODE(path.stat().st_mode) != 0o700:
+        with contextlib.suppress(OSError):  # a read-only home can still be read
+            os.chmod(path, 0o700)
     return path
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically to ``path`` with mode 0600 (temp file, fsync, rename)."""
+    """Write ``data`` atomically to ``path`` with mode 0600 (temp file, fsync, rename); the
+    folder is created 0700 when missing. A refused write is a :class:`HomeError`."""
+    private_dir(path.parent)
+    if path.is_dir():
+        raise HomeError(f"{path} is a folder where caselog keeps a file; move it aside")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            half = len(data) // 2
+            fh.write(data[:half])
+            _pause_for_tests(path)
+            fh.write(data[half:])
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise cannot_write(path, exc) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -118,11 +170,11 @@ class Home:
         return self.root / "data"
 
     def store_path(self, account: str) -> Path:
-        """The database file of ``account`` (the folder is created; the file is not)."""
-        return inside(self.folder("data"), f"{account}.json")
+        """The database file of ``account`` (nothing is created: a writer creates it)."""
+        return inside(self.data_dir, f"{account}.json")
 
     def has_store(self, account: str) -> bool:
-        return self.data_dir.is_dir() and inside(self.data_dir, f"{account}.json").is_file()
+        return self.store_path(account).is_file()
 
     def stored_accounts(self) -> list[str]:
         """Names of the accounts that have a database here, sorted."""
@@ -131,8 +183,8 @@ class Home:
         return sorted(p.stem for p in self.data_dir.glob("*.json") if p.is_file())
 
     def state_path(self, account: str) -> Path:
-        """The browser session (cookies) of ``account``."""
-        return inside(self.folder("state"), f"{account}.json")
+        """The browser session (cookies) of ``account`` (saved with :func:`write_private`)."""
+        return inside(self.root / "state", f"{account}.json")
 
     @property
     def failed_pages(self) -> Path:

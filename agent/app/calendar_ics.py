@@ -14,6 +14,7 @@ from agent.app.accounts import each_store
 from agent.app.todo import account_flags
 from agent.config import Settings
 from agent.core.models import Flag, FlagKind, FlagState
+from agent.core.text import visible
 from agent.home import Home, write_private
 
 CALENDAR_KINDS = frozenset(
@@ -29,11 +30,10 @@ CALENDAR_KINDS = frozenset(
 
 def _escape(text: str) -> str:
     return (
-        text.replace("\\", "\\\\")
+        visible(text, one_line=True)
+        .replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
-        .replace("\r", "")
-        .replace("\n", "\\n")
     )
 
 

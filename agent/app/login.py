@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from agent.app.sync import marketplace_maps
@@ -13,7 +14,14 @@ from agent.site.signin import wait_for_person
 __all__ = ["login"]
 
 
-def login(home: Home, account: Account, *, headed: bool, timeout_s: float = 600) -> Path:
+def login(
+    home: Home,
+    account: Account,
+    *,
+    headed: bool,
+    timeout_s: float = 600,
+    say: Callable[[str], None] = lambda line: None,
+) -> Path:
     """Sign in to ``account`` (a person does it in a visible browser with ``headed``; else
     with the configured credentials) and save the session; return where it was saved."""
     _, smap = marketplace_maps(account)[0]
@@ -22,6 +30,7 @@ def login(home: Home, account: Account, *, headed: bool, timeout_s: float = 600)
         ctx = session.context(account, home.state_path(account.name))
         try:
             if headed:
+                say(f"Sign in to {account.base_url} in the browser window…")
                 wait_for_person(ctx, landing, timeout_s)
             else:
                 ctx.ensure_signed_in(landing)

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from agent.core.models import Case, Event, EventKind, Flag
+from agent.core.text import visible
 
 # What a seller wants to hear about; their own messages are not news to them.
 NEWS = frozenset(
@@ -63,7 +64,8 @@ def compose(
         parts.append(f"{len(due)} need action")
     if news:
         parts.append(f"{len(news)} change(s)")
-    return Notice(f"caselog {account}: {', '.join(parts)}", "\n".join(lines))
+    body = "\n".join(visible(line, one_line=True) for line in lines)
+    return Notice(f"caselog {account}: {', '.join(parts)}", body)
 
 
 class Notifier:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from agent.app.login import login as sign_in_and_save
 from agent.app.queries import list_cases, parse_status, search, show_case
@@ -51,9 +52,9 @@ def login(
 ) -> None:
     """Sign in and save the session (0600). --headed lets a person solve captchas and codes."""
     acc = settings(config).account(account)
-    if headed:
-        err.print(f"Sign in to {acc.base_url} in the browser window…")
-    state_file = sign_in_and_save(home(), acc, headed=headed, timeout_s=timeout)
+    state_file = sign_in_and_save(
+        home(), acc, headed=headed, timeout_s=timeout, say=lambda line: err.print(line)
+    )
     if json_out:
         print_json({"account": acc.name, "signed_in": True, "state_file": str(state_file)})
     else:
@@ -175,7 +176,7 @@ def show(
         )
         return
     c = thread.case
-    out.print(f"[bold]{c.case_id}[/] {c.subject}", markup=True)
+    out.print(Text(c.case_id, style="bold"), c.subject)
     out.print(
         f"status {c.status_raw} ({c.status.value}); created {c.created_at:%Y-%m-%d %H:%M} UTC"
     )

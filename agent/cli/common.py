@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +17,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from agent import __version__
 from agent.config import Settings, load_settings
+from agent.core.text import visible
 from agent.errors import CaselogError
 from agent.home import Home
 
@@ -43,8 +46,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class SafeConsole(Console):
+    """A console that shows text, never runs it: no markup, no emoji codes, and every string
+    it renders (print arguments, table cells, rule titles) passed through
+    :func:`agent.core.text.visible`, so text from the site or the command line cannot style,
+    link, move the cursor or retitle the terminal. Our own styling uses ``Text`` objects."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **kwargs)
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        kwargs.update(markup=False, emoji=False)
+        return super().render_str(visible(text), **kwargs)
+
+
+out = SafeConsole()
+err = SafeConsole(stderr=True)
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,7 +97,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except CaselogError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True)
+            err.print(Text("error:", style="bold red"), str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -86,7 +107,12 @@ def handle_errors(fn: F) -> F:
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """``data`` as JSON, exactly: every string as it is stored. Control characters are JSON
+    escapes (``\u001b``, and C1 and bidi controls too, which JSON would allow raw), so the
+    output is exact and still cannot drive a terminal it is printed to."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    sys.stdout.write(text + "\n")
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from agent.app.sync import marketplace_maps
 from agent.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -40,19 +41,29 @@ def install(
 @app.command("config")
 @handle_errors
 def show_config(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
-    """Validate caselog.toml and show the settings in force."""
+    """Validate caselog.toml and every selector map it uses; show the settings in force."""
     config_ = settings(config)
     where = home()
     path = config or where.config_file
+    maps = {acc.name: marketplace_maps(acc) for acc in config_.accounts}  # validates each map
     if json_out:
-        print_json({"path": str(path), "home": str(where.root), **config_.model_dump()})
+        in_use = {
+            name: {(mp.id if mp else ""): smap.name for mp, smap in pairs}
+            for name, pairs in maps.items()
+        }
+        print_json(
+            {"path": str(path), "home": str(where.root), **config_.model_dump(), "maps": in_use}
+        )
         return
     out.print(f"home:   {where.root}")
     out.print(f"config: {path}{'' if path.exists() else ' (absent: defaults in force)'}")
     if not config_.accounts:
         out.print("accounts: none configured")
     for acc in config_.accounts:
-        out.print(f"account {acc.name}: {acc.base_url} ({acc.selector_map}, {acc.timezone})")
+        out.print(f"account {acc.name}: {acc.base_url} ({acc.timezone})")
+        for mp, smap in maps[acc.name]:
+            where_ = f"marketplace {mp.id}" if mp else "all marketplaces"
+            out.print(f"  {where_}: map {smap.name} ({smap.ui} UI, {smap.locale})")
 
 
 @app.command("mock-site")

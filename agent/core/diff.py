@@ -187,7 +187,7 @@ def _status_differs(old: CaseState, new: CaseState) -> bool:
 def _message_events(cmp: _Comparison, messages: Sequence[Message]) -> list[Event]:
     unique = {m.message_id: m for m in messages}
     events: list[Event] = []
-    for msg in sorted(unique.values(), key=lambda m: (m.sent_at, m.message_id)):
+    for msg in sorted(unique.values(), key=lambda m: m.order):
         kind = (
             EventKind.MESSAGE_FROM_AMAZON
             if msg.direction is Direction.FROM_AMAZON

@@ -158,7 +158,7 @@ def _facts(
     own = tuple(
         sorted(
             (m for m in messages if m.case_id == case.case_id),
-            key=lambda m: (m.sent_at, m.message_id),
+            key=lambda m: m.order,
         )
     )
     category = categoriser_for(rules or RuleSettings())(case.subject)

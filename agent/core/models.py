@@ -90,6 +90,13 @@ class Message(Record):
     sent_at: UtcDatetime
     body: str
     attachments: tuple[str, ...] = ()
+    seq: int = 0  # position in the thread as the site shows it, oldest first
+
+    @property
+    def order(self) -> tuple[datetime, int, str]:
+        """Where the message stands in its thread: by time, then as the site ordered it (two
+        messages in the same minute keep the site's order), then by id."""
+        return (self.sent_at, self.seq, self.message_id)
 
     @staticmethod
     def stable_id(case_id: str, sender: str, sent_at: datetime, body: str) -> str:

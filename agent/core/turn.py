@@ -114,7 +114,7 @@ def whose_turn(case: Case, messages: Sequence[Message], events: Sequence[Event])
     """Whose turn it is on ``case``, since when, and what the seller has sent since."""
     msgs = sorted(
         (m for m in messages if m.case_id == case.case_id),
-        key=lambda m: (m.sent_at, m.message_id),
+        key=lambda m: m.order,
     )
     amazon = [m.sent_at for m in msgs if m.direction is Direction.FROM_AMAZON]
     last_amazon_at = amazon[-1] if amazon else case.last_amazon_reply_at

@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from agent.config import AccountName
 from agent.core.models import Case, CaseStatus, Event, Flag, Message, UtcDatetime
 from agent.core.times import iso_utc
 from agent.errors import ArchiveError, first_problem
@@ -62,7 +63,7 @@ class _Strict(BaseModel):
 class AccountArchive(_Strict):
     """Everything kept for one seller account; ``timezone`` is an IANA name used for display."""
 
-    account: str
+    account: AccountName
     timezone: str
     cases: list[Case]
     messages: list[Message]
@@ -170,7 +171,7 @@ def _ordered(acc: AccountArchive) -> dict[str, Any]:
         "timezone": acc.timezone,
         "cases": _CASES.dump_python(sorted(acc.cases, key=lambda c: c.case_id), mode="json"),
         "messages": _MESSAGES.dump_python(
-            sorted(acc.messages, key=lambda m: (m.case_id, m.sent_at, m.message_id)), mode="json"
+            sorted(acc.messages, key=lambda m: (m.case_id, *m.order)), mode="json"
         ),
         "events": _EVENTS.dump_python(
             sorted(acc.events, key=lambda e: (e.detected_at, e.event_id)), mode="json"

@@ -152,7 +152,7 @@ def account_bundles(acc: AccountArchive, categorise: Categoriser | None = None) 
         flags.setdefault(f.case_id, []).append(f)
     out: list[CaseBundle] = []
     for case in sorted(acc.cases, key=lambda c: c.case_id):
-        thread = tuple(sorted(msgs.get(case.case_id, ()), key=lambda m: (m.sent_at, m.message_id)))
+        thread = tuple(sorted(msgs.get(case.case_id, ()), key=lambda m: m.order))
         case_events = evts.get(case.case_id, ())
         turn, since = turn_of(case, thread, case_events)
         out.append(

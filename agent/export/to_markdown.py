@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from agent.core.labels import EVENT_LABELS, STATUS_LABELS
 from agent.core.models import Direction, EventKind
-from agent.core.text import squash
+from agent.core.text import squash, visible
 from agent.core.times import iso_utc, local_time
 from agent.export.facts import (
     AccountBundles,
@@ -41,7 +41,7 @@ _LINE_START = re.compile(r"^([ \t]*)([-+=]|\d{1,9}(?=[.)]))")
 
 
 def _escape(text: str) -> str:
-    text = text.translate(_ANYWHERE)
+    text = visible(text).translate(_ANYWHERE)  # controls as visible escapes, then Markdown
     if "://" in text:
         text = text.replace("://", "\\://")
     if "w." in text or "W." in text:
@@ -89,7 +89,7 @@ def md_lines(text: str, prefix: str = "") -> str:
 @lru_cache(maxsize=8192)
 def _code(text: str) -> str:
     """A code span: shown literally, never linked. Used for IDs and e-mail addresses."""
-    text = squash(text)
+    text = visible(squash(text))
     if not text:
         return ""
     if "`" not in text:

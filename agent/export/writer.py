@@ -39,7 +39,7 @@ from typing import Any
 
 import orjson
 
-from agent.errors import ArchiveError
+from agent.errors import ArchiveError, HomeError
 from agent.home import private_dir, write_private
 
 __all__ = ["MANIFEST", "ExportWriter", "Job", "Lazy", "format_of"]
@@ -268,15 +268,17 @@ class ExportWriter:
         self.workers = _default_workers() if workers is None else max(1, workers)
         try:
             private_dir(self.out_dir)
-        except OSError as exc:
+        except (OSError, HomeError) as exc:
             raise self._error(exc) from exc
         self.manifest = _load_manifest(self.out_dir)
         self.batch = _Batch(self.out_dir, self.manifest)
         self.procs: ProcessPoolExecutor | None = None
         self.futures: list[Future[_Done]] = []
 
-    def _error(self, exc: OSError) -> ArchiveError:
-        return ArchiveError(f"cannot write the export to {self.out_dir}: {exc.strerror or exc}")
+    def _error(self, exc: OSError | HomeError) -> ArchiveError:
+        cause = exc if isinstance(exc, OSError) else exc.__cause__
+        why = cause.strerror if isinstance(cause, OSError) and cause.strerror else str(exc)
+        return ArchiveError(f"cannot write the export to {self.out_dir}: {why}")
 
     def run(self, jobs: Sequence[Job], *, parallel: bool = True) -> None:
         """Run each job (a callable yielding ``(relative path, bytes)``) and write its files.
@@ -300,7 +302,7 @@ class ExportWriter:
     def put(self, rel: str, data: bytes | Lazy) -> None:
         try:
             self.batch.put(rel, data)
-        except OSError as exc:
+        except (OSError, HomeError) as exc:
             raise self._error(exc) from exc
 
     def finish(self) -> tuple[list[str], int, list[str]]:
@@ -326,7 +328,7 @@ class ExportWriter:
                     removed.append(rel)
             body = {"tool": "caselog-agent", "version": 1, "files": dict(sorted(entries.items()))}
             write_private(self.out_dir / MANIFEST, orjson.dumps(body, option=orjson.OPT_INDENT_2))
-        except OSError as exc:
+        except (OSError, HomeError) as exc:
             raise self._error(exc) from exc
         except BrokenProcessPool as exc:
             raise ArchiveError(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from dataclasses import dataclass
 
 from agent.config import Account
@@ -49,10 +52,38 @@ def _from_keyring(account: Account, key: str) -> str | None:
     return value
 
 
+def totp_secret(raw: str, where: str) -> str:
+    """The authenticator key as pyotp wants it: Amazon shows it in lower-case groups of four
+    (``jbsw y3dp ehpk 3pxp``), which is accepted; a one-time code is not a key."""
+    secret = "".join(raw.split()).upper().rstrip("=")
+    if re.fullmatch(r"\d{6,8}", secret):
+        raise ConfigError(
+            f"{where} holds a {len(secret)}-digit one-time code, not the key that makes them; "
+            "put the key Amazon showed when you added the authenticator app (letters A-Z and "
+            "digits 2-7, e.g. 'JBSW Y3DP EHPK 3PXP')"
+        )
+    try:
+        base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(
+            f"{where} is not an authenticator key (base32: letters A-Z and digits 2-7, spaces "
+            "allowed); copy the key Amazon showed when you added the authenticator app"
+        ) from None
+    return secret
+
+
 def resolve(account: Account) -> Credentials:
     """Look up the account's credentials (may be incomplete: then a person must log in)."""
     password = _from_env(account.password_env, "password", account) or _from_keyring(
         account, "password"
     )
-    totp = _from_env(account.totp_env, "TOTP secret", account) or _from_keyring(account, "totp")
-    return Credentials(email=account.email, password=password, totp_secret=totp)
+    totp = _from_env(account.totp_env, "TOTP secret", account)
+    where = f"the environment variable {account.totp_env}"
+    if not totp:
+        totp = _from_keyring(account, "totp")
+        where = f"the keyring entry {account.keyring_service}/{account.email}:totp"
+    return Credentials(
+        email=account.email,
+        password=password,
+        totp_secret=totp_secret(totp, where) if totp else None,
+    )

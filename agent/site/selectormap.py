@@ -8,15 +8,53 @@ dates. The reader is driven entirely by the map, so a layout change is a data ch
 from __future__ import annotations
 
 import importlib.util
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import cssselect
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from agent.core.models import CaseStatus
 from agent.errors import ConfigError, first_problem
+
+SELF = ":self"
+"""A field selector meaning "the container itself"."""
+
+
+def _css(value: str) -> str:
+    """A CSS selector the browser will accept, checked when the map is read."""
+    if value == SELF:
+        return value
+    try:
+        cssselect.parse(value)
+    except cssselect.SelectorError as exc:
+        raise ValueError(f"{value!r} is not a valid CSS selector ({exc})") from None
+    return value
+
+
+def _pattern(value: str) -> str:
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
+    if "total" not in compiled.groupindex:
+        raise ValueError(f"{value!r} needs a group named 'total', like (?P<total>[\\d,.]+)")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone (an IANA name)") from None
+    return value
+
+
+Selector = Annotated[str, AfterValidator(_css)]
 
 
 class MapModel(BaseModel):
@@ -26,7 +64,7 @@ class MapModel(BaseModel):
 class FieldSpec(MapModel):
     """Where one value sits, relative to its container."""
 
-    selector: str
+    selector: Selector
     attr: str | None = None  # read this attribute instead of the text
     all: bool = False  # a list of every match
     required: bool = True
@@ -34,26 +72,26 @@ class FieldSpec(MapModel):
 
 class ListSpec(MapModel):
     page_size: int = Field(ge=1)
-    table: str
-    header: str
-    row: str
-    cell: str = "td"
-    id_link: str = "a"
-    count: str
-    count_pattern: str
-    next: str | None = None
+    table: Selector
+    header: Selector
+    row: Selector
+    cell: Selector = "td"
+    id_link: Selector = "a"
+    count: Selector
+    count_pattern: Annotated[str, AfterValidator(_pattern)]
+    next: Selector | None = None
     columns: dict[str, str]  # header label (normalised) -> field name
 
 
 class DetailSpec(MapModel):
-    summary: str
+    summary: Selector
     fields: dict[str, FieldSpec]  # status, created_at, primary_email, cc, subject
-    message: str
+    message: Selector
     message_fields: dict[str, FieldSpec]  # sender, sender_email, date, time, body, attachments
     from_amazon_senders: list[str]  # sender labels that mean "Amazon" (others: the seller)
     # rendered pages only (the DOM reader): controls to use before reading
-    see_more: str | None = None  # a "See more" that is not expanded yet
-    load_older: str | None = None  # "Show older messages"
+    see_more: Selector | None = None  # a "See more" that is not expanded yet
+    load_older: Selector | None = None  # "Show older messages"
 
 
 class ApiSpec(MapModel):
@@ -77,7 +115,7 @@ class SelectorMap(MapModel):
     name: str
     ui: Literal["classic", "modern"]
     locale: str
-    timezone: str  # the zone the site writes its times in
+    timezone: Annotated[str, AfterValidator(_zone)]  # the zone the site writes its times in
     date_formats: list[str]
     urls: UrlSpec
     statuses: dict[str, CaseStatus]  # displayed label (case-insensitive) -> canonical
@@ -135,5 +173,10 @@ def parse_map(text: str, source: str) -> SelectorMap:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"selector map {source} is not valid TOML ({exc})") from None
     except ValidationError as exc:
-        key, msg, _ = first_problem(exc)
+        key, msg, kind = first_problem(exc)
+        if kind == "extra_forbidden":
+            raise ConfigError(
+                f"selector map {source}: key {key} is not a known setting; check its spelling "
+                "against the README (Selector maps)"
+            ) from None
         raise ConfigError(f"selector map {source}: key {key}: {msg}") from None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
 from playwright.sync_api import Error as PlaywrightError
 
 from agent.config import Account
-from agent.errors import IncompleteReason, ReadError
+from agent.errors import BrowserMissing, IncompleteReason, NoDisplay, ReadError
 from agent.home import write_private
 from agent.site.browser import launch_options
 from agent.site.credentials import Credentials, resolve
@@ -37,6 +39,18 @@ HEAVY_RESOURCES = re.compile(
 
 CredentialSource = Callable[[Account], Credentials]
 """Where an account's password and TOTP secret come from (default: environment or keyring)."""
+
+
+def require_display() -> None:
+    """A visible browser needs a screen: say so before Chromium fails with a traceback."""
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise NoDisplay(
+            "there is no display here for a visible browser (--headed); run the command without "
+            "--headed (it signs in with the configured password and TOTP), or sign in on a "
+            "machine with a screen"
+        )
 
 
 def foreign_hosts(allowed: set[str]) -> re.Pattern[str]:
@@ -59,12 +73,20 @@ class BrowserSession:
         if browser is not None:
             self.browser = browser
             return
+        if not headless:
+            require_display()
         self._pw = sync_playwright().start()
         try:
             options = launch_options(headless=headless)
             if slowmo:
                 options["slow_mo"] = slowmo
             self.browser = self._pw.chromium.launch(**options)
+        except PlaywrightError as exc:
+            self._pw.stop()
+            raise BrowserMissing(
+                f"Chromium did not start ({_first_line(exc)}); run `caselog install`, or point "
+                "CASELOG_CHROMIUM at a working Chrome/Chromium"
+            ) from None
         except BaseException:
             self._pw.stop()
             raise

@@ -43,7 +43,14 @@ class AtomicJSONStorage(Storage):
                 f"cannot read the database {self.path} ({exc}); fix its permissions"
             ) from None
         if not raw.strip():
-            return None
+            # A database is never written empty (a new one is written whole on its first
+            # commit): an empty file is damage (a full disk, a copy that failed), and
+            # treating it as a fresh database would overwrite whatever should be there.
+            raise StoreCorrupt(
+                f"the database {self.path} is empty ({len(raw)} bytes); it was left untouched: "
+                "restore it from a backup or an export (caselog import), or delete it to start "
+                "afresh"
+            )
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:

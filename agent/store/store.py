@@ -25,6 +25,7 @@ from tinydb.table import Document
 
 from agent.core.models import Case, Event, FlagState, Message, Record, Snapshot
 from agent.errors import StoreCorrupt, StoreLocked
+from agent.home import cannot_write, private_dir
 from agent.store.schema import check_schema
 from agent.store.storage import AtomicJSONStorage
 
@@ -68,6 +69,7 @@ class Store:
             return cls(db, db.storage, None, None)
         lock = None
         if not readonly:
+            private_dir(path.parent)
             lock = FileLock(str(path) + ".lock", timeout=lock_timeout)
             try:
                 lock.acquire()
@@ -76,6 +78,8 @@ class Store:
                     f"another caselog process is writing {path} and did not finish within "
                     f"{lock_timeout:g} s; wait for it (or stop it) and run again"
                 ) from None
+            except OSError as exc:  # after Timeout, which is an OSError too
+                raise cannot_write(Path(str(path) + ".lock"), exc) from None
         try:
             if lock is not None:
                 for stale in path.parent.glob(f".{path.name}.*.tmp"):
@@ -157,7 +161,7 @@ class Store:
     def messages(self, case_id: str | None = None) -> list[Message]:
         rows = [r for r in self._rows("messages") if case_id is None or r["case_id"] == case_id]
         msgs: list[Message] = self._parse(Message, rows, "message")
-        msgs.sort(key=lambda m: (m.case_id, m.sent_at, m.message_id))
+        msgs.sort(key=lambda m: (m.case_id, *m.order))
         return msgs
 
     def put_messages(self, messages: Iterable[Message]) -> list[Message]:

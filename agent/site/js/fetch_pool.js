@@ -21,9 +21,9 @@ async (argJson) => {
     return out;
   };
   const qs = (root, sel) => root.querySelector(sel) || qsa(root, sel)[0] || null;
-  // Free text the seller or Amazon wrote keeps its inner whitespace (tabs, double spaces).
-  const EXACT = new Set(["subject"]);
-  const clean = (field, s) => (EXACT.has(field) ? (s || "").trim() : norm(s));
+  // Text is returned exactly as the page has it (surrounding and inner whitespace, tabs,
+  // line breaks); Python normalises only what it parses or matches (dates, labels, IDs).
+  const exact = (s) => (s === null || s === undefined ? null : String(s));
   const pick = (root, f) => {
     const els = f.selector === ":self" ? [root] : f.all ? qsa(root, f.selector) : [qs(root, f.selector)].filter(Boolean);
     const value = (el) => (f.attr ? el.getAttribute(f.attr) || "" : el.textContent || "");
@@ -49,7 +49,7 @@ async (argJson) => {
     const rows = qsa(table, s.row).map((tr) => {
       const cells = qsa(tr, s.cell);
       const row = {};
-      for (const [field, i] of Object.entries(index)) row[field] = cells[i] ? clean(field, cells[i].textContent) : null;
+      for (const [field, i] of Object.entries(index)) row[field] = cells[i] ? exact(cells[i].textContent) : null;
       const link = cells[index.case_id] && qs(cells[index.case_id], s.id_link);
       if (link) row.case_id = norm(link.textContent);
       return row;
@@ -64,7 +64,7 @@ async (argJson) => {
     for (const [name, f] of Object.entries(s.fields)) {
       const v = pick(summary, f);
       if (v === null && f.required) return { error: "selector", detail: f.selector };
-      fields[name] = Array.isArray(v) ? v.map(norm) : v === null ? null : clean(name, v);
+      fields[name] = Array.isArray(v) ? v.map(exact) : exact(v);
     }
     const messages = [];
     for (const card of qsa(doc, s.message)) {
@@ -72,7 +72,7 @@ async (argJson) => {
       for (const [name, f] of Object.entries(s.message_fields)) {
         const v = pick(card, f);
         if (v === null && f.required) return { error: "selector", detail: `${s.message} ${f.selector}` };
-        m[name] = name === "body" ? v : Array.isArray(v) ? v.map(norm) : v === null ? null : norm(v);
+        m[name] = Array.isArray(v) ? v.map(exact) : exact(v);
       }
       messages.push(m);
     }

@@ -61,10 +61,13 @@ class CaseDetail:
 
 
 def split_cc(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The CC addresses: a list as the site gives it, each address exactly; a string (one
+    field of comma- or semicolon-separated addresses) split at its separators."""
     if not value:
         return ()
-    parts = value if not isinstance(value, str) else re.split(r"[,;\s]+", value)
-    return tuple(p.strip() for p in parts if p and p.strip())
+    if not isinstance(value, str):
+        return tuple(str(p) for p in value if str(p).strip())
+    return tuple(p.strip() for p in re.split(r"[,;]", value) if p.strip())
 
 
 def raise_if_failed(where: str, data: dict[str, Any]) -> None:
@@ -78,18 +81,20 @@ def raise_if_failed(where: str, data: dict[str, Any]) -> None:
         raise ReadError(reason, f"{where}: {data['error']}: {data.get('detail')}")
 
 
-def with_stable_ids(case_id: str, drafts: Iterable[dict[str, Any]]) -> list[Message]:
-    """Messages from dicts; those without a source id get a hash id, made unique by the
-    order of otherwise identical entries (oldest first)."""
+def with_stable_ids(case_id: str, newest_first: Iterable[dict[str, Any]]) -> list[Message]:
+    """Messages from dicts in the site's order (newest first, as the Case Log shows a
+    thread), oldest first, each with its position (``seq``); those without a source id get a
+    hash id, made unique by the order of otherwise identical entries (oldest first)."""
     seen: Counter[str] = Counter()
     out: list[Message] = []
-    for d in sorted(drafts, key=lambda d: d["sent_at"]):
+    oldest_first = sorted(reversed(list(newest_first)), key=lambda d: d["sent_at"])  # stable
+    for seq, d in enumerate(oldest_first):
         mid = d.pop("message_id", None)
         if not mid:
             base = Message.stable_id(case_id, d["sender"], d["sent_at"], d["body"])
             seen[base] += 1
             mid = base if seen[base] == 1 else f"{base}-{seen[base]}"
-        out.append(Message(message_id=mid, case_id=case_id, **d))
+        out.append(Message(message_id=mid, case_id=case_id, seq=seq, **d))
     return out
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from agent.core.models import Direction, ListRow
+from agent.core.text import squash
 from agent.errors import IncompleteReason, ReadError
 from agent.site.fetcher import Request
 from agent.site.readers.base import (
@@ -103,7 +104,7 @@ class HtmlReader(Reader):
     def detail(self, case_id: str, data: dict[str, Any]) -> CaseDetail:
         raise_if_failed(f"case {case_id} detail", data)
         f = data["fields"]
-        amazon = {s.casefold() for s in self.smap.detail.from_amazon_senders}
+        amazon = {squash(s).casefold() for s in self.smap.detail.from_amazon_senders}
         drafts = []
         for m in data["messages"]:
             when = " ".join(x for x in (m.get("date"), m.get("time")) if x)
@@ -117,7 +118,7 @@ class HtmlReader(Reader):
                 {
                     "message_id": m.get("message_id") or None,
                     "direction": Direction.FROM_AMAZON
-                    if sender.casefold() in amazon
+                    if squash(sender).casefold() in amazon
                     else Direction.FROM_SELLER,
                     "sender": sender,
                     "sender_email": m.get("sender_email") or "",
