@@ -1,4 +1,6 @@
-"""Compare what the agent stored with what the mock site holds (its ground-truth dump)."""
+"""Compare what the agent stored with what the mock site holds (its ground-truth dump):
+every case field, the status label and the senders as the site shows them, and each thread
+whole and in the site's order (neither side is sorted)."""
 
 from __future__ import annotations
 
@@ -26,21 +28,23 @@ def site_view(truth: dict[str, Any], merchant: str) -> dict[str, dict[str, Any]]
             "marketplace": c["marketplace_id"],
             "subject": c["subject"],
             "status": c["status"],
+            "status_raw": c["status_label"],
             "created_at": _iso(c["created_at"]),
             "last_updated_at": _iso(c["last_updated_at"]),
             "last_amazon_reply_at": _iso(c["last_amazon_reply_at"]),
             "primary_email": c["primary_email"],
-            "cc": sorted(c["cc"]),
+            "cc": list(c["cc"]),
             "messages": [
                 (
                     m["message_id"],
                     m["direction"],
+                    m["sender_label"],
                     m["sender_email"],
                     _iso(m["sent_at"]),
                     m["body"],
                     tuple(m["attachments"]),
                 )
-                for m in sorted(c["messages"], key=lambda m: (m["sent_at"], m["message_id"]))
+                for m in c["messages"]
             ],
         }
     return out
@@ -54,6 +58,7 @@ def store_view(home: Path, account: str) -> dict[str, dict[str, Any]]:
                 (
                     m.message_id,
                     m.direction.value,
+                    m.sender,
                     m.sender_email,
                     _iso(m.sent_at),
                     m.body,
@@ -65,12 +70,13 @@ def store_view(home: Path, account: str) -> dict[str, dict[str, Any]]:
                 "marketplace": c.marketplace,
                 "subject": c.subject,
                 "status": c.status.value,
+                "status_raw": c.status_raw,
                 "created_at": _iso(c.created_at),
                 "last_updated_at": _iso(c.last_updated_at),
                 "last_amazon_reply_at": _iso(c.last_amazon_reply_at),
                 "primary_email": c.primary_email,
-                "cc": sorted(c.cc),
-                "messages": sorted(messages.get(c.case_id, []), key=lambda m: (m[3], m[0])),
+                "cc": list(c.cc),
+                "messages": messages.get(c.case_id, []),
             }
             for c in store.cases()
         }

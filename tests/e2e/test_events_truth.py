@@ -74,6 +74,9 @@ def test_recorded_events_follow_the_site_history(cli, site) -> None:  # type: ig
         for m, a in MERCHANT_ACCOUNT.items()
     }
     assert sum(sum(c.values()) for c in expected.values()) > 10, "the simulator did little"
+    kinds = {key[1] for c in expected.values() for key in c}
+    # the seller's other users act too: CC changes and seller messages on existing cases
+    assert {"cc_changed", "message_from_seller"} <= kinds, kinds
     for account, want in expected.items():
         assert recorded_events(cli.home, account) == want
 

@@ -42,20 +42,26 @@ def assert_store_is_truth(cli: Any, site: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "faults",
+    ("faults", "fired", "retried"),
     [
-        {"error_rate": 0.3},
-        {"rate_limit_per_second": 15},
-        {"latency_ms": 40},
-        {"drift": True},
+        ({"error_rate": 0.3}, "500", True),
+        ({"rate_limit_per_second": 15}, "429", True),
+        ({"latency_ms": 40}, "latency", False),
+        ({"drift": True}, "drift", False),
     ],
     ids=["http-500s", "429-retry-after", "latency", "layout-drift"],
 )
-def test_recoverable_faults_give_a_complete_correct_snapshot(cli, site, faults) -> None:  # type: ignore[no-untyped-def]
+def test_recoverable_faults_give_a_complete_correct_snapshot(
+    cli, site, faults, fired, retried
+) -> None:  # type: ignore[no-untyped-def]
     site.admin.set_faults(**faults)
     code, summary, err = sync(cli)
     assert code == 0, err
     assert summary["complete"], summary
+    times = site.admin.faults()["fired"].get(fired, 0)
+    assert times > 0, f"the {fired} fault never fired"
+    if retried:  # every refused request was asked again, and counted
+        assert summary["requests"] >= summary["pages"] + summary["details_read"] + times
     assert_store_is_truth(cli, site)
 
 
@@ -65,7 +71,12 @@ def test_blank_case_log_is_incomplete_exit_4_and_no_events(cli, site) -> None:  
     code, summary, _ = sync(cli)
     assert code == 4
     assert summary["complete"] is False and summary["reason"] == "blank_page"
-    assert summary["failed_page"] or summary["reason"] == "blank_page"
+    assert site.admin.faults()["fired"]["blank"] > 0
+    page = Path(summary["failed_page"])  # the page is kept for a person, with a note of why
+    assert "currently unavailable" in page.read_text()
+    note = json.loads(page.with_suffix(".json").read_text())
+    assert note["reason"] == "blank_page" and note["account"] == ACCOUNT
+    assert page.stat().st_mode & 0o777 == 0o600
     assert events(cli.home) == []
     assert [s.complete for s in snapshots(cli.home)] == [True, False]
     site.admin.clear_faults()
@@ -78,6 +89,7 @@ def test_persistent_500s_are_incomplete_not_a_change(cli, site) -> None:  # type
     site.admin.set_faults(error_rate=1.0)
     code, summary, _ = sync(cli)
     assert code == 4 and summary["reason"] == "http_error"
+    assert site.admin.faults()["fired"]["500"] > 1  # tried, and tried again
     assert events(cli.home) == []
 
 
@@ -87,6 +99,7 @@ def test_a_case_left_out_of_one_listing_raises_no_alarm(cli, site) -> None:  # t
     site.admin.set_faults(drop_case=victim)  # left out of the next listing only
     code, summary, _ = sync(cli)
     assert code == 0 and summary["complete"]
+    assert site.admin.faults()["fired"]["dropped"] == 1
     assert events(cli.home) == []  # its ID was searched and found: no "missing"
     assert_store_is_truth(cli, site)
 

@@ -4,6 +4,7 @@ it, through both the classic pages and the modern JSON API."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,28 @@ def test_hostile_scenario_is_stored_exactly(hostile_site, tmp_path: Path) -> Non
     )
     stored = store_view(cli.home, "hostile")
     assert differences(truth, stored) == []
-    bodies = [m[4] for c in stored.values() for m in c["messages"]]
+    bodies = [m[5] for c in stored.values() for m in c["messages"]]
     assert max(len(b) for b in bodies) >= 200_000
     assert any("<script>" in c["subject"] for c in stored.values())
+    # served with surrounding spaces, terminal escapes, C1, bidi, CR: stored byte for byte
+    subjects = {c["subject"] for c in stored.values()}
+    assert "   leading and trailing spaces   " in subjects
+    assert any("\x1b]0;pwned\x07" in s for s in subjects)
+    assert any("safe\rEVIL" in b and "\x9b" in b and "\u202e" in b for b in bodies)
+
+    # every human-readable command shows that text and runs none of it
+    cli.env["COLUMNS"] = "400"  # wide enough that no cell wraps the text checked below
+    unsafe = re.compile(r"[\x1b\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+    hostile = next(cid for cid, c in stored.items() if "pwned" in c["subject"])
+    for args in (
+        ("cases",),
+        ("show", hostile),
+        ("search", "EVIL"),
+        ("due", "--upcoming"),
+        ("draft", hostile, "--kind", "escalation"),
+    ):
+        shown = cli(*args)
+        assert shown.returncode == 0, shown.stderr
+        assert unsafe.search(shown.stdout + shown.stderr) is None, args
+    listed = cli("cases").stdout
+    assert "[link=http://127.0.0.1:9/]click[/link]" in listed and "\\x1b[31mRED" in listed

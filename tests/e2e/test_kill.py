@@ -76,3 +76,45 @@ def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # 
     # the lock of a killed writer is not left behind
     assert last.returncode == 0, last.stderr + last.stdout
     assert not list(db.parent.glob(".large.json.*.tmp"))
+
+
+def test_kill_9_inside_the_store_write_loses_nothing(large_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Kills aimed inside the one write of the database (the writer stops halfway through it
+    when told to, test-only): writing in place would leave half a file; the atomic write
+    leaves the previous one."""
+    from agent.home import PAUSE_IN_WRITE
+
+    cli = account_cli(
+        tmp_path / "home", large_site, "large", "A1LARGESELLER", {"ATVPDKIKX0DER": "modern-en-US"}
+    )
+    cmd = [sys.executable, "-m", "agent", "sync", "--full", "--json"]
+    db = cli.home / "data" / "large.json"
+    first = subprocess.run(cmd, env=cli.env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = db.read_bytes()
+    with Store.open(db, readonly=True) as store:
+        base_messages = store.message_ids()
+
+    for attempt in range(5):
+        marker = tmp_path / f"paused-{attempt}"
+        proc = subprocess.Popen(
+            cmd,
+            env={**cli.env, PAUSE_IN_WRITE: str(marker)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while not marker.exists():  # the writer is now halfway through the database
+            assert proc.poll() is None, "the sync ended without writing the database"
+            assert time.monotonic() < deadline, "the writer never reached the database"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert db.read_bytes() == before  # the previous database, byte for byte
+        with Store.open(db, readonly=True) as store:
+            assert store.message_ids() == base_messages
+
+    last = subprocess.run(cmd, env=cli.env, capture_output=True, text=True, timeout=300)
+    assert last.returncode == 0, last.stderr + last.stdout
+    assert not list(db.parent.glob(".large.json.*.tmp"))

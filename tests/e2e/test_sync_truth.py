@@ -35,7 +35,7 @@ def test_sync_equals_ground_truth_for_every_map(cli, site) -> None:  # type: ign
     assert profiles == {"classic-en-US", "classic-en-GB", "modern-en-US", "modern-zh-CN"}
     # every long message came through whole (See more expanded)
     assert any(
-        len(m[4]) > 1000
+        len(m[5]) > 1000
         for a in MERCHANT_ACCOUNT.values()
         for c in store_view(cli.home, a).values()
         for m in c["messages"]
@@ -66,14 +66,47 @@ def test_cases_show_and_search_read_the_store(cli, site) -> None:  # type: ignor
     cid, case = next((k, v) for k, v in truth.items() if len(v["messages"]) > 1)
     shown = json.loads(cli("show", cid, "--json").stdout)
     assert shown["case"]["subject"] == case["subject"]
-    assert [m["body"] for m in shown["messages"]] == [m[4] for m in case["messages"]]
+    assert [m["body"] for m in shown["messages"]] == [m[5] for m in case["messages"]]
     assert cli("show", "99999999999").returncode == 2
 
     # a word found only in a message body: Amazon's own search cannot find it, ours does
-    words = {w for m in case["messages"] for w in m[4].split() if w.isalpha() and len(w) > 6}
+    words = {w for m in case["messages"] for w in m[5].split() if w.isalpha() and len(w) > 6}
     body_only = sorted(
         w for w in words if all(w.lower() not in c["subject"].lower() for c in truth.values())
     )[0]
     hits = json.loads(cli("search", body_only, "--json").stdout)
     assert cid in {h["case_id"] for h in hits}
     assert all(h["where"] != "subject" for h in hits)
+
+
+def test_long_threads_are_read_across_contact_pages(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """ViewCase pages a long thread (``currentToken``); a map with a small contacts page size
+    makes every thread longer than one page, and the store must still hold each one whole."""
+    import tomllib
+
+    import tomli_w
+    from e2e_cli import account_cli
+
+    from agent.site.selectormap import maps_dir
+
+    raw = tomllib.loads((maps_dir() / "modern-en-US.toml").read_text())
+    raw["name"] = "modern-en-US-small-pages"
+    raw["api"]["contacts_page_size"] = 3
+    small = tmp_path / "small-pages.toml"
+    small.write_text(tomli_w.dumps(raw))
+    cli = account_cli(
+        tmp_path / "home", site.server, "paged", "A2DEMOOUTDOOR", {"ATVPDKIKX0DER": str(small)}
+    )
+    result = cli("sync", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    truth = {
+        cid: c
+        for cid, c in site_view(site.admin.ground_truth(), "A2DEMOOUTDOOR").items()
+        if c["marketplace"] == "ATVPDKIKX0DER"
+    }
+    longest = max(len(c["messages"]) for c in truth.values())
+    assert longest > 3 * 3, "the scenario needs a thread of more than three pages"
+    # more requests than one list page and one ViewCase per case: the later pages
+    assert summary["requests"] > summary["pages"] + summary["details_read"]
+    assert differences(truth, store_view(cli.home, "paged")) == []

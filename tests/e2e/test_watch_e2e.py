@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -47,13 +48,24 @@ urls = ["{url}"]
         text=True,
         stdin=subprocess.DEVNULL,
     )
+    log: list[str] = []  # watch's stderr, one line per round or failure, read as it comes
+    reader = threading.Thread(target=lambda: log.extend(iter(proc.stderr.readline, "")))
+    reader.start()
+
+    def rounds() -> int:
+        return sum(" cases, " in line for line in log)
+
+    def failures() -> int:
+        return sum("round failed" in line for line in log)
+
     try:
         wait_for(lambda: any("need action" in r["title"] for r in received), 90, "the first notice")
         first = [r for r in received if "need action" in r["title"]]
         assert len(first) == 1
         due_lines = [line for line in first[0]["message"].splitlines() if line.startswith("- case")]
         assert due_lines, first[0]["message"]
-        time.sleep(8)  # two more rounds with nothing new: silence
+        done = rounds()
+        wait_for(lambda: rounds() >= done + 2, 90, "two more rounds")  # nothing new: silence
         assert len([r for r in received if "need action" in r["title"]]) == 1
 
         site.admin.set_faults(blank=True)  # the injected failure
@@ -62,14 +74,17 @@ urls = ["{url}"]
             90,
             "the broken-monitoring notice",
         )
-        time.sleep(7)  # more failing rounds: said once
+        failed = failures()
+        wait_for(lambda: failures() >= failed + 2, 90, "two more failed rounds")  # said once
         assert len([r for r in received if "monitoring is broken" in r["message"]]) == 1
         site.admin.clear_faults()
         wait_for(lambda: any("works again" in r["title"] for r in received), 90, "recovery")
         assert proc.poll() is None, "a failing job must never stop the loop"
     finally:
         proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        reader.join(timeout=10)
+    err = "".join(log)
     assert proc.returncode == 0, err
     assert "stopped" in err
     notified = [

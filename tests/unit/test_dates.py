@@ -44,3 +44,28 @@ def test_epoch() -> None:
     assert from_epoch(1_763_740_800) == datetime(2025, 11, 21, 16, 0, tzinfo=UTC)
     assert from_epoch(1_763_740_800_000, millis=True) == from_epoch(1_763_740_800)
     assert from_epoch(None) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "formats"),
+    [
+        ("2026-11-02T09:14:00-08:00", ["iso"]),
+        ("2026-11-02T09:14:00-08:00", ["%Y-%m-%dT%H:%M:%S%z"]),
+        ("2026-11-02T17:14:00Z", ["iso"]),
+        ("2026-11-02 17:14:00+00:00", ["%b %d, %Y", "iso"]),
+    ],
+)
+def test_a_time_with_its_own_offset_keeps_it(text: str, formats: list[str]) -> None:
+    """The map's time zone (here UTC) applies only to times written without an offset."""
+    assert parse_site_datetime(text, formats, "UTC") == datetime(2026, 11, 2, 17, 14, tzinfo=UTC)
+
+
+def test_an_iso_time_without_offset_is_in_the_maps_zone() -> None:
+    got = parse_site_datetime("2026-11-02T09:14:00", ["iso"], "America/Los_Angeles")
+    assert got == datetime(2026, 11, 2, 17, 14, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "fmt"), [("Nov 2", "%b %d"), ("2 Nov 16:35", "%d %b %H:%M")])
+def test_a_date_without_a_year_is_refused_not_stored_as_1900(text: str, fmt: str) -> None:
+    with pytest.raises(DateParseError, match="has no year"):
+        parse_site_datetime(text, [fmt], "UTC")

