@@ -21,6 +21,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad command line or bad configuration
     AUTH = 3  # a person must log in (`caselog login --headed`)
     INCOMPLETE = 4  # the site could not be read completely
+    SERVICE = 5  # the platform's service manager is missing or refused
 
 
 class IncompleteReason(StrEnum):
@@ -84,6 +85,13 @@ class ReadError(SiteUnavailable):
         super().__init__(detail)
         self.reason = IncompleteReason(reason)
         self.detail = detail
+
+
+class ServiceUnavailable(CaselogError):
+    """The platform's service manager (systemd --user, launchd, Task Scheduler) is missing
+    here or refused a command; the sentence says what to do instead."""
+
+    exit_code = ExitCode.SERVICE
 
 
 class DateParseError(CaselogError):

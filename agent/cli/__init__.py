@@ -6,7 +6,7 @@ when imported here.
 
 from __future__ import annotations
 
-from agent.cli import archive, cases, demo, install, todo, watch  # noqa: F401  (registration)
+from agent.cli import archive, cases, demo, install, service, todo, watch  # noqa: F401
 from agent.cli.common import app
 from agent.errors import ExitCode
 

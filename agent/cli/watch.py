@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from agent.app.service import load_env_file, open_log
 from agent.app.watch import watch as run_watch
 from agent.cli.common import AccountOpt, ConfigOpt, app, err, handle_errors, home, settings
 
@@ -21,8 +24,24 @@ def watch(
     ] = None,
     config: ConfigOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each round.")] = False,
+    env_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--env-file",
+            help="Read NAME=value lines (the accounts' credentials) from this file first, "
+            "as `caselog service` does with service.env in the home.",
+        ),
+    ] = None,
+    log_file: Annotated[
+        Path | None,
+        typer.Option("--log-file", help="Append all output to this file instead of the terminal."),
+    ] = None,
 ) -> None:
     """Sync, evaluate and notify on a schedule until stopped (Ctrl-C or SIGTERM)."""
+    if log_file is not None:
+        sys.stdout = sys.stderr = open_log(log_file)  # a service has no terminal
+    if env_file is not None:
+        load_env_file(env_file)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s"
     )
