@@ -7,6 +7,7 @@ from typing import Any
 from playwright.sync_api import Page
 
 OUTDOOR, KITCHEN = "A2DEMOOUTDOOR", "A3DEMOKITCHEN"
+HOSTILE_GRID = "A5HOSTILEGRID"  # the hostile scenario's merchant on the grid UI (UK)
 US, UK, CN = "ATVPDKIKX0DER", "A1F83G8C2ARO7P", "AAHKV2X7AFYLW"
 
 
@@ -34,6 +35,8 @@ def search_body(**overrides: Any) -> dict[str, Any]:
 API = "/hill/hillservice/mons-api"
 CLASSIC_LOBBY = "/gp/case-dashboard/lobby.html"
 MODERN_LOBBY = "/cu/case-lobby"
+GRID_LOBBY = "/case-log/"
+GRID_DETAIL = "/case-log/case"
 
 
 def by_subject(truth: dict[str, Any], text: str) -> dict[str, Any]:
@@ -49,6 +52,17 @@ def in_marketplace(truth: dict[str, Any], merchant: str, marketplace: str) -> li
         for c in truth["cases"]
         if c["merchant_id"] == merchant and c["marketplace_id"] == marketplace
     ]
+
+
+def recent(truth: dict[str, Any], merchant: str, marketplace: str) -> list[dict[str, Any]]:
+    """The demo's default view (opened or updated in the last 30 days), newest first."""
+    cutoff = "2026-10-21T17:00:00Z"
+    mine = in_marketplace(truth, merchant, marketplace)
+    return sorted(
+        (c for c in mine if c["created_at"] >= cutoff or c["last_updated_at"] >= cutoff),
+        key=lambda c: c["created_at"],
+        reverse=True,
+    )
 
 
 READY = "[data-testid=case-lobby][data-state=ready]"
@@ -106,3 +120,55 @@ def rows_by_locator(page: Page) -> list[dict[str, str]]:
         }
         for row in page.locator("[data-testid=case-row]").all()
     ]
+
+
+# --- the grid UI: no ids, no test ids; read by roles, header texts, <time>, <article> -------
+
+GRID_ROWS = """() => {
+    const grid = document.querySelector('[role=grid]');
+    const heads = [...grid.querySelectorAll('[role=columnheader]')].map(h => h.textContent);
+    return [...grid.querySelectorAll('[role=row]')]
+        .filter(row => row.querySelector('[role=gridcell]'))
+        .map(row => {
+            const out = {};
+            [...row.querySelectorAll('[role=gridcell]')].forEach((cell, i) => {
+                out[heads[i]] = cell.textContent;
+                const time = cell.querySelector('time');
+                if (time) out[heads[i] + '@datetime'] = time.getAttribute('datetime');
+                const chip = cell.querySelector('[aria-label]');
+                if (chip) out[heads[i] + '@label'] = chip.getAttribute('aria-label');
+            });
+            return out;
+        });
+}"""
+
+ARTICLES = """() => [...document.querySelectorAll('article')].map(a => {
+    const time = a.querySelector(':scope > header time');
+    const template = a.querySelector(':scope > template');
+    const button = a.querySelector(':scope > button');
+    return {
+        sender: a.querySelector(':scope > header h3').textContent,
+        email: a.querySelector(':scope > header address').textContent,
+        datetime: time.getAttribute('datetime'),
+        when: time.textContent,
+        text: a.querySelector(':scope > p').textContent,
+        full: template ? template.content.textContent : null,
+        button: button ? button.textContent : null,
+        attachments: [...a.querySelectorAll(':scope > ul li')].map(li => li.textContent),
+    };
+})"""
+
+UNSTABLE_HOOKS = """() => [...document.querySelectorAll('*')].flatMap(el =>
+    [...el.attributes].map(a => a.name).filter(n => n === 'id' || n.startsWith('data-test')))"""
+
+
+def grid_rows(page: Page) -> list[dict[str, str]]:
+    """The grid's rows keyed by header text (``<header>@datetime``, ``<header>@label`` too)."""
+    result: list[dict[str, str]] = page.evaluate(GRID_ROWS)
+    return result
+
+
+def articles(page: Page) -> list[dict[str, Any]]:
+    """The messages of a grid detail page, as shown (newest first)."""
+    result: list[dict[str, Any]] = page.evaluate(ARTICLES)
+    return result

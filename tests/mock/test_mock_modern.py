@@ -18,6 +18,7 @@ from mocksite import (
     US,
     by_subject,
     in_marketplace,
+    recent,
     rows,
     rows_by_locator,
     select_path,
@@ -27,16 +28,6 @@ from playwright.sync_api import Page, expect
 DETAIL_READY = "[data-testid=case-detail][data-state=ready]"
 LOBBY_US = select_path(MODERN_LOBBY, OUTDOOR, US)
 LOBBY_CN = select_path(MODERN_LOBBY, KITCHEN, CN)
-
-
-def recent(truth: dict, merchant: str, marketplace: str) -> list[dict]:
-    cutoff = "2026-10-21T17:00:00Z"
-    mine = in_marketplace(truth, merchant, marketplace)
-    return sorted(
-        (c for c in mine if c["created_at"] >= cutoff or c["last_updated_at"] >= cutoff),
-        key=lambda c: c["created_at"],
-        reverse=True,
-    )
 
 
 @pytest.mark.browser
