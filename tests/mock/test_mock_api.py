@@ -239,12 +239,14 @@ def test_ground_truth_shape(admin: AdminClient) -> None:
         "primary_email",
         "cc",
         "messages",
+        "status_label",
     }
     message = case["messages"][0]
     assert set(message) == {
         "message_id",
         "direction",
         "sender",
+        "sender_label",
         "sender_email",
         "sent_at",
         "body",
