@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 from agent.core.models import Direction, ListRow
 from agent.core.text import squash
@@ -38,9 +38,7 @@ class HtmlReader(Reader):
         return Request(key=f"p{page}{extra}", url=path + extra, kind="list")
 
     def list_spec(self) -> dict[str, Any]:
-        spec = self.smap.list.model_dump()
-        spec["columns"] = {k.lower(): v for k, v in spec["columns"].items()}
-        return spec
+        return self.smap.list.model_dump()
 
     def fetch_lists(self, requests: list[Request]) -> dict[str, Any]:
         got = self.fetcher.fetch(requests, self.list_spec(), self.smap.blank_texts)
@@ -75,40 +73,72 @@ class HtmlReader(Reader):
         return self._check_total(rows, stated, pages)
 
     def row(self, raw: dict[str, Any]) -> ListRow:
-        case_id = (raw.get("case_id") or "").strip()
+        cols = self.smap.list.columns
+
+        def get(field: str) -> Any:
+            return self.value(cols.get(field), raw.get(field))
+
+        def date(field: str) -> Any:
+            return self.parse_date(get(field), cols.get(field))
+
+        case_id = (get("case_id") or "").strip()
         if not re.fullmatch(r"\d{8,14}", case_id):
             raise ReadError(IncompleteReason.SELECTOR_MISSING, f"row with case ID {case_id!r}")
-        label = raw.get("status") or ""
-        created = self.parse_date(raw.get("created_at"))
+        label = get("status") or ""
+        created = date("created_at")
         if created is None:
             raise ReadError(IncompleteReason.SELECTOR_MISSING, f"case {case_id} has no date")
         return ListRow(
             case_id=case_id,
-            subject=raw.get("subject") or "",
+            subject=get("subject") or "",
             status=self.smap.status(label),
             status_raw=label,
             created_at=created,
-            last_updated_at=self.parse_date(raw.get("last_updated_at")),
-            last_amazon_reply_at=self.parse_date(raw.get("last_amazon_reply_at")),
+            last_updated_at=date("last_updated_at"),
+            last_amazon_reply_at=date("last_amazon_reply_at"),
             marketplace=self.marketplace_id,
         )
 
     def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
-        reqs = [
-            Request(key=cid, url=self.smap.urls.detail.format(case_id=cid), kind="detail")
-            for cid in case_ids
-        ]
-        got = self.fetcher.fetch(reqs, self.smap.detail.model_dump(), self.smap.blank_texts)
-        return {cid: self.detail(cid, got[cid]) for cid in case_ids}
+        """Each case's page, then each next page of a long thread (the map's ``older_link``)
+        until there is none; a thread's pages are read in order and joined."""
+        spec = self.smap.detail.model_dump()
+        pages: dict[str, list[dict[str, Any]]] = {cid: [] for cid in case_ids}
+        todo = {cid: self.smap.urls.detail.format(case_id=cid) for cid in case_ids}
+        while todo:
+            reqs = [Request(key=cid, url=url, kind="detail") for cid, url in todo.items()]
+            got = self.fetcher.fetch(reqs, spec, self.smap.blank_texts)
+            nxt = {}
+            for cid, url in todo.items():
+                data = got[cid]
+                raise_if_failed(f"case {cid} detail", data)
+                pages[cid].append(data)
+                older = data.get("olderHref")
+                if older:
+                    nxt[cid] = urljoin(self.ctx.origin + url if url.startswith("/") else url, older)
+                    if len(pages[cid]) > 1000:
+                        raise ReadError(
+                            IncompleteReason.SELECTOR_MISSING,
+                            f"case {cid}: the thread's older-page link never ends ({older})",
+                        )
+            todo = nxt
+        return {cid: self.detail(cid, *pages[cid]) for cid in case_ids}
 
-    def detail(self, case_id: str, data: dict[str, Any]) -> CaseDetail:
+    def detail(self, case_id: str, data: dict[str, Any], *more: dict[str, Any]) -> CaseDetail:
+        """A case from its page's data (and the next pages of its thread)."""
         raise_if_failed(f"case {case_id} detail", data)
-        f = data["fields"]
+        summary = self.smap.detail.fields
+        f = {k: self.value(summary.get(k), v) for k, v in data["fields"].items()}
+        fields = self.smap.detail.message_fields
         amazon = {squash(s).casefold() for s in self.smap.detail.from_amazon_senders}
         drafts = []
-        for m in data["messages"]:
-            when = " ".join(x for x in (m.get("date"), m.get("time")) if x)
-            sent = self.parse_date(when or m.get("datetime"))
+        for raw in (m for page in (data, *more) for m in page["messages"]):
+            m = {k: self.value(fields.get(k), v) for k, v in raw.items()}
+            if m.get("sent_at"):
+                sent = self.parse_date(m["sent_at"], fields.get("sent_at"))
+            else:
+                when = " ".join(x for x in (m.get("date"), m.get("time")) if x)
+                sent = self.parse_date(when, fields.get("date"))
             if sent is None:
                 raise ReadError(
                     IncompleteReason.SELECTOR_MISSING, f"case {case_id}: undated message"
@@ -133,11 +163,17 @@ class HtmlReader(Reader):
             status=self.smap.status(label),
             status_raw=label,
             subject=f.get("subject"),
-            created_at=self.parse_date(f.get("created_at")),
-            last_updated_at=self.parse_date(f.get("last_updated_at")),
+            created_at=self.parse_date(
+                f.get("created_at"), self.smap.detail.fields.get("created_at")
+            ),
+            last_updated_at=self.parse_date(
+                f.get("last_updated_at"), self.smap.detail.fields.get("last_updated_at")
+            ),
             primary_email=f.get("primary_email") or "",
             cc=split_cc(f.get("cc")),
-            messages=with_stable_ids(case_id, drafts),
+            messages=with_stable_ids(
+                case_id, drafts if self.smap.detail.order == "newest_first" else drafts[::-1]
+            ),
         )
 
     def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
@@ -150,9 +186,10 @@ class HtmlReader(Reader):
             for cid in case_ids
         ]
         got = self.fetch_lists(reqs) if reqs else {}
-        return {
-            cid: self.row(r)
-            for cid in case_ids
-            for r in got[cid]["rows"]
-            if r.get("case_id") == cid
-        }
+        found = {}
+        for cid in case_ids:
+            rows = (self.row(r) for r in got[cid]["rows"])
+            hit = next((r for r in rows if r.case_id == cid), None)
+            if hit is not None:
+                found[cid] = hit
+        return found
