@@ -17,11 +17,10 @@ from typing import Any
 from urllib.parse import quote
 
 from agent.config import Account, Marketplace
-from agent.core.dates import DateParseError, parse_site_datetime
 from agent.core.models import CaseStatus, ListRow, Message
 from agent.errors import IncompleteReason, ReadError
 from agent.site.fetcher import Fetcher
-from agent.site.selectormap import FieldSpec, SelectorMap
+from agent.site.selectormap import SelectorMap
 from agent.site.session import AccountContext
 
 __all__ = [
@@ -136,30 +135,6 @@ class Reader:
     def open(self) -> None:
         """Sign in if needed and open this marketplace's lobby (selects the marketplace)."""
         self.ctx.ensure_signed_in(self.landing())
-
-    def parse_date(self, text: str | None, spec: FieldSpec | None = None) -> datetime | None:
-        """A date as the field's formats (or the map's) read it; "no reply" texts are None."""
-        if not text or text.strip() in self.smap.no_reply_texts:
-            return None
-        try:
-            return parse_site_datetime(text, self.smap.formats(spec), self.smap.timezone)
-        except DateParseError as exc:
-            raise ReadError(
-                IncompleteReason.SELECTOR_MISSING,
-                f"{exc} (selector map {self.smap.name}: give the field its formats)",
-            ) from None
-
-    @staticmethod
-    def value(spec: FieldSpec | None, raw: Any) -> Any:
-        """A read value after the field's ``pattern`` (its first group; None if no match)."""
-        if spec is None or spec.pattern is None or raw is None:
-            return raw
-        if isinstance(raw, list):
-            return [v for v in (Reader.value(spec, r) for r in raw) if v is not None]
-        match = re.search(spec.pattern, raw)
-        if match is None:
-            return None
-        return match.group(1) if match.groups() else match.group(0)
 
     def list_all(self) -> ListResult:
         raise NotImplementedError
