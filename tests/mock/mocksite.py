@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Sequence
 from typing import Any
 
+from caselog_mock import SellerClient
+from caselog_mock.client import HttpResult
 from playwright.sync_api import Page
 
 OUTDOOR, KITCHEN = "A2DEMOOUTDOOR", "A3DEMOKITCHEN"
@@ -106,3 +111,85 @@ def rows_by_locator(page: Page) -> list[dict[str, str]]:
         }
         for row in page.locator("[data-testid=case-row]").all()
     ]
+
+
+# --- seller actions, as each UI generation's pages send them (fixtures/README.md §9) ---------
+
+TOKEN = "anti-csrftoken-a2z"
+UI_LOCALES = [(ui, loc) for ui in ("classic", "modern") for loc in ("en-US", "en-GB", "zh-CN")]
+ACTION_PATHS = {
+    "classic": {
+        "reply": "/gp/case-dashboard/reply",
+        "reopen": "/gp/case-dashboard/reopen",
+        "edit": "/gp/case-dashboard/edit-subject",
+        "cc": "/gp/case-dashboard/edit-cc.html",
+    },
+    "modern": {
+        "reply": f"{API}/ReplyToCase",
+        "reopen": f"{API}/ReopenCase",
+        "edit": f"{API}/UpdateCaseTitle",
+        "cc": f"{API}/UpdateCaseCcList",
+    },
+}
+FIELD_NAMES = {
+    "classic": {"case": "caseID", "message": "message", "cc": "cc", "subject": "subject"},
+    "modern": {"case": "caseId", "message": "message", "cc": "ccList", "subject": "caseTitle"},
+}
+SUCCESS = {"classic": 303, "modern": 200}
+KEEP = object()  # send the page's own token
+
+
+def detail_path(ui: str, case_id: str) -> str:
+    if ui == "classic":
+        return f"/gp/case-dashboard/view-case.html?caseID={case_id}"
+    return f"/cu/case-dashboard/view-case?caseID={case_id}"
+
+
+class Actor:
+    """Posts seller actions the way one UI generation's pages do.
+
+    Classic: form fields (reply as ``multipart/form-data``), the token as the form field;
+    modern: JSON (reply as multipart, like the page's FormData), the token in the header.
+    """
+
+    def __init__(self, seller: SellerClient, ui: str) -> None:
+        self.seller = seller
+        self.ui = ui
+        self.names = FIELD_NAMES[ui]
+
+    def token(self, case_id: str) -> str:
+        return self.seller.csrf_token(detail_path(self.ui, case_id))
+
+    def send(
+        self,
+        kind: str,
+        case_id: str,
+        token: Any = KEEP,
+        files: Sequence[tuple[str, bytes]] = (),
+        **values: str,
+    ) -> HttpResult:
+        """Send one action; ``values`` by logical name (message, cc, subject)."""
+        if token is KEEP:
+            token = self.token(case_id)
+        fields = {self.names["case"]: case_id, **{self.names[k]: v for k, v in values.items()}}
+        path = ACTION_PATHS[self.ui][kind]
+        if self.ui == "classic":
+            if token is not None:
+                fields[TOKEN] = token
+            if kind == "reply":
+                return self.seller.post_multipart(path, fields, files, follow=False)
+            return self.seller.post_form(path, fields, follow=False)
+        headers = {TOKEN: token} if token is not None else {}
+        if kind == "reply":
+            return self.seller.post_multipart(path, fields, files, headers=headers)
+        return self.seller.post_json(path, fields, headers)
+
+
+def refusal_text(res: HttpResult, ui: str) -> str:
+    """The refusal sentence: modern's JSON ``message``, classic's ``#action-error`` text."""
+    if ui == "modern":
+        message: str = res.json()["message"]
+        return message
+    match = re.search(r'<div id="action-error"[^>]*>(.*?)</div>', res.text, re.S)
+    assert match, "no #action-error on the page"
+    return html.unescape(match.group(1))

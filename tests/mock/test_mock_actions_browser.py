@@ -1,0 +1,267 @@
+"""Seller actions through the pages, in Chromium: both UI generations, all three locales.
+
+The hooks an agent will drive (fixtures/README.md §5.5, §6.2, §9): the anti-CSRF token in the
+page, the limits stated before sending, the Cc editor, the confirmation (``role=status``) and
+refusal (``role=alert``) hooks, and what the site received, from its received-actions log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from caselog_mock import AdminClient, MockServer, SellerClient
+from caselog_mock.locales import get_locale, limit_hints
+from mocksite import TOKEN, UI_LOCALES, by_subject, detail_path
+from playwright.sync_api import Locator, Page, expect
+
+OPEN_CASE = "Carrier shows delivered"
+CC_CASE = "Disbursement on hold"
+KAT_INPUTS = {"reply-cc", "edit-cc-input", "edit-subject-input"}  # modern: inner <input>
+
+
+def hook(ui: str, name: str) -> str:
+    """The same hook in both generations: classic ``#name``, modern ``[data-testid=name]``."""
+    return f"#{name}" if ui == "classic" else f"[data-testid={name}]"
+
+
+def field(ui: str, name: str) -> str:
+    """The control to type into (modern kat-input: the input inside its shadow root)."""
+    return hook(ui, name) + (" input" if ui == "modern" and name in KAT_INPUTS else "")
+
+
+class Detail:
+    """A case's detail page in one UI generation."""
+
+    def __init__(self, page: Page, ui: str, case_id: str) -> None:
+        self.page, self.ui, self.case_id = page, ui, case_id
+
+    def open(self) -> Detail:
+        self.page.goto(detail_path(self.ui, self.case_id))
+        self.ready()
+        return self
+
+    def ready(self) -> None:
+        if self.ui == "modern":
+            self.page.wait_for_selector(
+                "[data-testid=case-detail][data-state=ready]", state="attached"
+            )
+
+    def __call__(self, name: str) -> Locator:
+        return self.page.locator(hook(self.ui, name))
+
+    def fill(self, name: str, text: str) -> None:
+        self.page.locator(field(self.ui, name)).fill(text)
+
+    def value(self, name: str) -> Locator:
+        return self.page.locator(field(self.ui, name))
+
+    def newest_body(self) -> str | None:
+        selector = (
+            "#contact-history .case-message .message-body"
+            if self.ui == "classic"
+            else "[data-testid=contact-card] [data-testid=contact-body]"
+        )
+        return self.page.locator(selector).first.text_content()
+
+    def cc(self) -> Locator:
+        return self.page.locator(
+            "#case-cc .cc-address" if self.ui == "classic" else "[data-testid=cc-item]"
+        )
+
+
+@pytest.fixture(params=UI_LOCALES, ids=[f"{u}-{loc}" for u, loc in UI_LOCALES])
+def ui_locale(request: pytest.FixtureRequest, admin: AdminClient) -> tuple[str, Any]:
+    ui, locale = request.param
+    admin.reset(scenario="demo", ui=ui, locale=locale)
+    return ui, get_locale(locale)
+
+
+def case_id(admin: AdminClient, subject: str) -> str:
+    found: str = by_subject(admin.ground_truth(), subject)["case_id"]
+    return found
+
+
+def expect_notice(d: Detail, kind: str, text: str) -> None:
+    notice = d("action-notice")
+    expect(notice).to_have_text(text)
+    expect(notice).to_have_attribute("role", "status")
+    expect(notice).to_have_attribute("data-action", kind)
+
+
+def expect_refusal(d: Detail, kind: str, code: str, text: str) -> None:
+    error = d("action-error")
+    expect(error).to_have_text(text)
+    expect(error).to_have_attribute("role", "alert")
+    expect(error).to_have_attribute("data-action", kind)
+    expect(error).to_have_attribute("data-error-code", code)
+
+
+@pytest.mark.browser
+def test_limits_token_cc_editor_and_confirmation(
+    seller_page: Page, seller: SellerClient, admin: AdminClient, ui_locale: tuple[str, Any]
+) -> None:
+    ui, loc = ui_locale
+    cid = case_id(admin, CC_CASE)
+    d = Detail(seller_page, ui, cid).open()
+    # the limits, stated in the page before anything is sent
+    limits = admin.options()
+    for name, attr, value in [
+        ("reply-message", "data-max-chars", limits["message_max_chars"]),
+        ("reply-cc", "data-max-chars", limits["cc_max_chars"]),
+        ("edit-cc-input", "data-max-chars", limits["cc_max_chars"]),
+        ("edit-subject-input", "data-max-chars", limits["subject_max_chars"]),
+        ("reply-attachment", "data-max-files", limits["attachment_max_files"]),
+        ("reply-attachment", "data-max-file-bytes", limits["attachment_max_bytes"]),
+        ("reply-attachment", "data-allowed-types", ",".join(limits["attachment_types"])),
+    ]:
+        expect(d(name)).to_have_attribute(attr, str(value))
+    hints = limit_hints(loc, limits)
+    for name, key in [
+        ("reply-message-hint", "message"),
+        ("reply-cc-hint", "cc"),
+        ("reply-attachment-hint", "attachment"),
+        ("edit-cc-hint", "cc"),
+        ("edit-subject-hint", "subject"),
+    ]:
+        expect(d(name)).to_have_text(hints[key])
+    # the session's anti-CSRF token: in the page's meta tag, and in every classic form
+    token = seller.csrf_token(detail_path(ui, cid))
+    expect(seller_page.locator(f"meta[name={TOKEN}]")).to_have_attribute("content", token)
+    if ui == "classic":
+        forms = seller_page.locator("form[method=post]")  # subject, Cc, reply (no reopen)
+        expect(forms).to_have_count(3)
+        expect(seller_page.locator(f"form[method=post] input[name={TOKEN}]")).to_have_count(3)
+        for tok in seller_page.locator(f"input[name={TOKEN}]").all():
+            expect(tok).to_have_attribute("value", token)
+    # the Cc editor: refused (the text kept), then accepted
+    expect(d("edit-cc-input")).to_be_hidden()
+    d("edit-cc-button").click()
+    too_long = "a" * 289 + "@example.com"
+    d.fill("edit-cc-input", too_long)
+    d("edit-cc-save").click()
+    sentence = loc.t("err_cc_too_long", length=301, max=300)
+    expect_refusal(d, "cc", "err_cc_too_long", sentence)
+    expect(d("edit-cc-error")).to_have_text(sentence)
+    expect(d("edit-cc-error")).to_have_attribute("role", "alert")
+    expect(d.value("edit-cc-input")).to_have_value(too_long)
+    d.fill("edit-cc-input", "ops@demo-outdoor.example,  legal@demo-outdoor.example")
+    d("edit-cc-save").click()
+    expect_notice(d, "cc", loc.t("cc_saved"))
+    expect(d.cc()).to_have_text(["ops@demo-outdoor.example", "legal@demo-outdoor.example"])
+    # a reply: the confirmation, and the message at the top of the thread
+    d.fill("reply-message", "Thanks, see the statement.\nSecond line.")
+    d("reply-send").click()
+    expect_notice(d, "reply", loc.t("sent"))
+    assert d.newest_body() == "Thanks, see the statement.\nSecond line."
+    log = admin.received_actions()
+    assert [(e["kind"], e["csrf"], e["accepted"], e["refusal"]) for e in log] == [
+        ("cc", "valid", False, "err_cc_too_long"),
+        ("cc", "valid", True, None),
+        ("reply", "valid", True, None),
+    ]
+    # a browser submits the textarea's line breaks as CR LF (classic form and modern FormData)
+    assert log[2]["body"] == "Thanks, see the statement.\r\nSecond line."
+    assert log[2]["cc_text"] == "ops@demo-outdoor.example, legal@demo-outdoor.example"
+    assert (
+        log[2]["message_id"]
+        == by_subject(admin.ground_truth(), CC_CASE)["messages"][-1]["message_id"]
+    )
+
+
+@pytest.mark.browser
+def test_a_token_from_an_earlier_session_is_refused_and_the_text_kept(
+    seller_page: Page, mock_server: MockServer, admin: AdminClient, ui_locale: tuple[str, Any]
+) -> None:
+    ui, loc = ui_locale
+    cid = case_id(admin, OPEN_CASE)
+    d = Detail(seller_page, ui, cid).open()
+    before = admin.ground_truth()["cases"]
+    # the seller signs in again (another tab): the cookie changes, this page's token does not
+    again = SellerClient(mock_server.url)
+    login = mock_server.login
+    again.sign_in(login["email"], login["password"], login["totp_secret"])
+    seller_page.context.add_cookies(
+        [{"name": c.name, "value": c.value, "url": mock_server.url} for c in again.cookies]
+    )
+    d.fill("reply-message", "Following up on this case.")
+    d("reply-send").click()
+    expect_refusal(d, "reply", "err_csrf", loc.t("err_csrf"))
+    expect(d.value("reply-message")).to_have_value("Following up on this case.")
+    assert admin.ground_truth()["cases"] == before
+    if ui == "modern":  # the page's token is stale until the page is loaded again
+        d.open()
+        d.fill("reply-message", "Following up on this case.")
+    d("reply-send").click()  # classic: the page shown with the error carries the new token
+    expect_notice(d, "reply", loc.t("sent"))
+    assert [(e["csrf"], e["accepted"]) for e in admin.received_actions()] == [
+        ("wrong", False),
+        ("valid", True),
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("ui", ["classic", "modern"])
+def test_a_failed_answer_after_the_reply_then_reading_the_thread_back(
+    ui: str, seller_page: Page, admin: AdminClient
+) -> None:
+    admin.reset(scenario="demo", ui=ui)
+    cid = case_id(admin, OPEN_CASE)
+    d = Detail(seller_page, ui, cid).open()
+    admin.set_faults(accept_then_fail=1)
+    d.fill("reply-message", "Sent once; the answer failed.")
+    d("reply-send").click()
+    if ui == "classic":
+        expect(seller_page.locator("#error-page")).to_contain_text("Something went wrong")
+    else:
+        expect(d("reply-error")).to_have_text("Something went wrong. Please try again.")
+        expect(d("action-error")).to_have_attribute("data-error-code", "InternalServerError")
+        expect(d("reply-send")).not_to_have_attribute("disabled", "")
+    d.open()  # read the thread back instead of sending again
+    assert d.newest_body() == "Sent once; the answer failed."
+    (entry,) = admin.received_actions()
+    assert (entry["accepted"], entry["fault"], entry["http_status"]) == (
+        True,
+        "accept_then_fail:http_500",
+        500,
+    )
+    bodies = [m["body"] for m in by_subject(admin.ground_truth(), OPEN_CASE)["messages"]]
+    assert bodies.count("Sent once; the answer failed.") == 1
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("ui", ["classic", "modern"])
+def test_a_late_confirmation_after_the_reply_is_made(
+    ui: str, seller_page: Page, admin: AdminClient
+) -> None:
+    admin.reset(scenario="demo", ui=ui)
+    cid = case_id(admin, OPEN_CASE)
+    d = Detail(seller_page, ui, cid).open()
+    admin.set_faults(confirm_delay_ms=2000)
+    d.fill("reply-message", "Late confirmation.")
+    d("reply-send").click(no_wait_after=True)
+    made = wait_for(lambda: admin.received_actions())
+    assert made[0]["accepted"] and made[0]["delayed_ms"] == 2000
+    # made, but not confirmed yet: the classic form's answer (the redirect) has not come;
+    # the modern page's Send is busy (disabled) meanwhile
+    if ui == "classic":
+        assert "done=sent" not in seller_page.url
+    else:
+        expect(d("action-notice")).to_have_count(0)
+        expect(d("reply-send")).to_have_attribute("data-busy", "true")
+        expect(d("reply-send")).to_have_attribute("disabled", "")
+    d.ready()
+    expect(d("action-notice")).to_have_text("Your message has been sent.", timeout=10_000)
+    assert len(admin.received_actions()) == 1
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("timed out")
