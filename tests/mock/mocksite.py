@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from caselog_mock import SellerClient
+from caselog_mock import AdminClient, MockServer, SellerClient
 from caselog_mock.client import HttpResult
 from playwright.sync_api import Page
 
@@ -137,6 +137,20 @@ FIELD_NAMES = {
 }
 SUCCESS = {"classic": 303, "modern": 200}
 KEEP = object()  # send the page's own token
+
+
+def signed_in_client(server: MockServer) -> SellerClient:
+    """A new plain-HTTP seller, signed in (a session of its own)."""
+    client = SellerClient(server.url)
+    login = server.login
+    client.sign_in(login["email"], login["password"], login["totp_secret"])
+    return client
+
+
+def case_id(admin: AdminClient, subject: str) -> str:
+    """The ID of the one case whose subject contains ``subject``."""
+    found: str = by_subject(admin.ground_truth(), subject)["case_id"]
+    return found
 
 
 def detail_path(ui: str, case_id: str) -> str:

@@ -24,8 +24,10 @@ from mocksite import (
     UI_LOCALES,
     Actor,
     by_subject,
+    case_id,
     detail_path,
     refusal_text,
+    signed_in_client,
 )
 
 OPEN_CASE = "Carrier shows delivered"  # Outdoor US, Open: can be replied to
@@ -51,9 +53,11 @@ def actor(request: pytest.FixtureRequest, admin: AdminClient, seller: SellerClie
     return Actor(seller, ui)
 
 
-def case_id(admin: AdminClient, subject: str) -> str:
-    found: str = by_subject(admin.ground_truth(), subject)["case_id"]
-    return found
+@pytest.fixture(params=["classic", "modern"])
+def ui_actor(request: pytest.FixtureRequest, admin: AdminClient, seller: SellerClient) -> Actor:
+    """The demo scenario with every marketplace in one UI generation (locales as they are)."""
+    admin.reset(scenario="demo", ui=request.param)
+    return Actor(seller, request.param)
 
 
 def locale_of(admin: AdminClient) -> Any:
@@ -100,22 +104,18 @@ def test_every_action_needs_the_sessions_token(actor: Actor, admin: AdminClient)
     ]
 
 
-@pytest.mark.parametrize("ui", ["classic", "modern"])
 def test_tokens_are_per_session_and_rotate_on_sign_in(
-    ui: str, mock_server: MockServer, admin: AdminClient, seller: SellerClient
+    ui_actor: Actor, mock_server: MockServer, admin: AdminClient
 ) -> None:
-    admin.reset(scenario="demo", ui=ui)
+    mine, ui = ui_actor, ui_actor.ui
     cid = case_id(admin, CC_CASE)
-    mine = Actor(seller, ui)
     first = mine.token(cid)
-    other = SellerClient(mock_server.url)
-    login = mock_server.login
-    other.sign_in(login["email"], login["password"], login["totp_secret"])
-    theirs = Actor(other, ui)
+    theirs = Actor(signed_in_client(mock_server), ui)
     assert theirs.token(cid) != first
     assert theirs.send("cc", cid, token=first, cc="a@b.example").status == 403  # not theirs
     # the same browser signs in again: a new session, a new token; the old one is refused
-    seller.sign_in(login["email"], login["password"], login["totp_secret"])
+    login = mock_server.login
+    mine.seller.sign_in(login["email"], login["password"], login["totp_secret"])
     second = mine.token(cid)
     assert second != first
     assert mine.token(cid) == second  # stable within the session
@@ -171,12 +171,8 @@ def test_cc_editor_sets_the_list_within_the_limit(actor: Actor, admin: AdminClie
     assert refusal_text(resolved, actor.ui) == loc.t("err_cannot_edit_cc")
 
 
-@pytest.mark.parametrize("ui", ["classic", "modern"])
-def test_the_reply_cc_field_still_replaces_the_list(
-    ui: str, admin: AdminClient, seller: SellerClient
-) -> None:
-    admin.reset(scenario="demo", ui=ui)
-    actor = Actor(seller, ui)
+def test_the_reply_cc_field_still_replaces_the_list(ui_actor: Actor, admin: AdminClient) -> None:
+    actor, ui = ui_actor, ui_actor.ui
     cid = case_id(admin, CC_CASE)
     old = by_subject(admin.ground_truth(), CC_CASE)["cc"]
     assert actor.send("reply", cid, message="No Cc field").status == SUCCESS[ui]
@@ -328,7 +324,7 @@ def test_requests_refused_before_the_action_are_logged(
     admin.set_faults(error_rate=1.0)
     assert actor.send("reply", cid, token=token, message="one").status == 500
     admin.clear_faults()
-    anonymous = Actor(SellerClient(mock_server.url), "modern")
+    anonymous = Actor(SellerClient(mock_server.url), "modern")  # never signed in
     assert anonymous.send("reply", cid, token=token, message="two").status == 401
     kitchen_case = case_id(admin, "Category approval needed")  # another merchant's case
     assert actor.send("reply", kitchen_case, token=token, message="three").status == 404
@@ -346,12 +342,10 @@ def test_requests_refused_before_the_action_are_logged(
 
 
 @pytest.mark.parametrize("mode", ["http_500", "disconnect"])
-@pytest.mark.parametrize("ui", ["classic", "modern"])
 def test_accept_then_fail_records_the_reply_once(
-    ui: str, mode: str, admin: AdminClient, seller: SellerClient
+    ui_actor: Actor, mode: str, admin: AdminClient
 ) -> None:
-    admin.reset(scenario="demo", ui=ui)
-    actor = Actor(seller, ui)
+    actor, ui, seller = ui_actor, ui_actor.ui, ui_actor.seller
     cid = case_id(admin, OPEN_CASE)
     token = actor.token(cid)
     admin.set_faults(accept_then_fail=True, accept_then_fail_mode=mode)
@@ -381,12 +375,8 @@ def test_accept_then_fail_records_the_reply_once(
     assert actor.send("cc", cid, token=token, cc="").status == SUCCESS[ui]
 
 
-@pytest.mark.parametrize("ui", ["classic", "modern"])
-def test_a_late_confirmation_comes_after_the_change(
-    ui: str, admin: AdminClient, seller: SellerClient
-) -> None:
-    admin.reset(scenario="demo", ui=ui)
-    actor = Actor(seller, ui)
+def test_a_late_confirmation_comes_after_the_change(ui_actor: Actor, admin: AdminClient) -> None:
+    actor, ui = ui_actor, ui_actor.ui
     cid = case_id(admin, OPEN_CASE)
     token = actor.token(cid)
     admin.set_faults(confirm_delay_ms=1500)

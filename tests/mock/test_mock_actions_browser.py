@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from caselog_mock import AdminClient, MockServer, SellerClient
 from caselog_mock.locales import get_locale, limit_hints
-from mocksite import TOKEN, UI_LOCALES, by_subject, detail_path
+from mocksite import TOKEN, UI_LOCALES, by_subject, case_id, detail_path, signed_in_client
 from playwright.sync_api import Locator, Page, expect
 
 OPEN_CASE = "Carrier shows delivered"
@@ -79,9 +79,10 @@ def ui_locale(request: pytest.FixtureRequest, admin: AdminClient) -> tuple[str, 
     return ui, get_locale(locale)
 
 
-def case_id(admin: AdminClient, subject: str) -> str:
-    found: str = by_subject(admin.ground_truth(), subject)["case_id"]
-    return found
+def open_case(page: Page, admin: AdminClient, ui: str, subject: str) -> Detail:
+    """The demo scenario with every marketplace in ``ui``; the detail page of a case."""
+    admin.reset(scenario="demo", ui=ui)
+    return Detail(page, ui, case_id(admin, subject)).open()
 
 
 def expect_notice(d: Detail, kind: str, text: str) -> None:
@@ -180,9 +181,7 @@ def test_a_token_from_an_earlier_session_is_refused_and_the_text_kept(
     d = Detail(seller_page, ui, cid).open()
     before = admin.ground_truth()["cases"]
     # the seller signs in again (another tab): the cookie changes, this page's token does not
-    again = SellerClient(mock_server.url)
-    login = mock_server.login
-    again.sign_in(login["email"], login["password"], login["totp_secret"])
+    again = signed_in_client(mock_server)
     seller_page.context.add_cookies(
         [{"name": c.name, "value": c.value, "url": mock_server.url} for c in again.cookies]
     )
@@ -214,9 +213,7 @@ FAILED_ANSWER = {  # what the page shows when the answer of an accepted reply fa
 def test_a_failed_answer_after_the_reply_then_reading_the_thread_back(
     ui: str, mode: str, seller_page: Page, admin: AdminClient
 ) -> None:
-    admin.reset(scenario="demo", ui=ui)
-    cid = case_id(admin, OPEN_CASE)
-    d = Detail(seller_page, ui, cid).open()
+    d = open_case(seller_page, admin, ui, OPEN_CASE)
     admin.set_faults(accept_then_fail=1, accept_then_fail_mode=mode)
     d.fill("reply-message", "Sent once; the answer failed.")
     d("reply-send").click()
@@ -247,9 +244,7 @@ def test_chromium_itself_resends_a_classic_form_whose_connection_closed_unanswer
     connection closed before any answer (it went out on an idle pooled connection); the site
     receives and accepts the reply twice from one click. (The modern page's fetch was not
     resent; a 500 is never resent.)"""
-    admin.reset(scenario="demo", ui="classic")
-    cid = case_id(admin, OPEN_CASE)
-    d = Detail(seller_page, "classic", cid).open()
+    d = open_case(seller_page, admin, "classic", OPEN_CASE)
     admin.set_faults(accept_then_fail=1, accept_then_fail_mode="disconnect")
     d.fill("reply-message", "One click.")
     d("reply-send").click()
@@ -268,9 +263,7 @@ def test_chromium_itself_resends_a_classic_form_whose_connection_closed_unanswer
 def test_a_late_confirmation_after_the_reply_is_made(
     ui: str, seller_page: Page, admin: AdminClient
 ) -> None:
-    admin.reset(scenario="demo", ui=ui)
-    cid = case_id(admin, OPEN_CASE)
-    d = Detail(seller_page, ui, cid).open()
+    d = open_case(seller_page, admin, ui, OPEN_CASE)
     admin.set_faults(confirm_delay_ms=2000)
     d.fill("reply-message", "Late confirmation.")
     d("reply-send").click(no_wait_after=True)
