@@ -271,25 +271,35 @@ def test_a_failed_answer_after_the_reply_then_reading_the_thread_back(
 
 @pytest.mark.browser
 @pytest.mark.parametrize("ui", ["classic", "grid"])
-def test_chromium_itself_resends_a_form_whose_connection_closed_unanswered(
+def test_chromium_may_resend_a_form_whose_connection_closed_unanswered(
     ui: str, seller_page: Page, admin: AdminClient
 ) -> None:
-    """A hazard for never-twice, seen from the site: Chromium resends a form POST (classic or
-    grid) whose connection closed before any answer (it went out on an idle pooled
-    connection); the site receives and accepts the reply twice from one click. (The modern
-    page's fetch was not resent; a 500 is never resent.)"""
-    d = open_case(seller_page, admin, ui, OPEN_CASE)
-    admin.set_faults(accept_then_fail=1, accept_then_fail_mode="disconnect")
-    d.fill("reply-message", "One click.")
-    d("reply-send").click()
-    expect(d("action-notice")).to_have_text("Your message has been sent.")  # the resend's
-    log = admin.received_actions()
-    assert [(e["accepted"], e["fault"], e["body"]) for e in log] == [
-        (True, "accept_then_fail:disconnect", "One click."),
-        (True, None, "One click."),
-    ]
-    bodies = [m["body"] for m in by_subject(admin.ground_truth(), OPEN_CASE)["messages"]]
-    assert bodies.count("One click.") == 2
+    """A hazard for never-twice, seen from the site: when the connection of a form POST
+    (classic or grid) closes before any answer, Chromium resends the POST if it went out on a
+    connection Chromium counts as reused (an idle pooled or a pre-connected one), and otherwise
+    shows ERR_EMPTY_RESPONSE. Which one happens is Chromium's own race, not the page's: each
+    try must be one of the two, and within a few tries one click's reply is received and
+    accepted twice. (The modern page's fetch was not resent; a 500 is never resent.)"""
+    for _ in range(5):
+        d = open_case(seller_page, admin, ui, OPEN_CASE)
+        admin.set_faults(accept_then_fail=1, accept_then_fail_mode="disconnect")
+        d.fill("reply-message", "One click.")
+        d("reply-send").click()
+        failed = seller_page.get_by_text("ERR_EMPTY_RESPONSE")
+        expect(d("action-notice").or_(failed)).to_be_visible()
+        log = [(e["accepted"], e["fault"], e["body"]) for e in admin.received_actions()]
+        bodies = [m["body"] for m in by_subject(admin.ground_truth(), OPEN_CASE)["messages"]]
+        assert bodies.count("One click.") == len(log)  # every POST received was accepted
+        if failed.is_visible():  # not resent: received once
+            assert log == [(True, "accept_then_fail:disconnect", "One click.")]
+            continue
+        expect(d("action-notice")).to_have_text("Your message has been sent.")  # the resend's
+        assert log == [
+            (True, "accept_then_fail:disconnect", "One click."),
+            (True, None, "One click."),
+        ]
+        return
+    pytest.fail("Chromium never resent the POST in 5 tries")
 
 
 @pytest.mark.browser
