@@ -76,12 +76,12 @@ def cannot_write(path: Path, exc: OSError) -> HomeError:
 PAUSE_IN_WRITE = "CASELOG_TEST_PAUSE_IN_WRITE"
 
 
-def _pause_for_tests(path: Path) -> None:
-    """Test-only: with ``CASELOG_TEST_PAUSE_IN_WRITE=<marker file>``, a write of a database
-    (``data/*.json``) stops halfway, says so by creating the marker, and waits, so that a
-    test can kill the process inside the write (tests/e2e/test_kill.py)."""
+def pause_for_tests(path: Path) -> None:
+    """Test-only: with ``CASELOG_TEST_PAUSE_IN_WRITE=<marker file>``, a write of a store's
+    table (into a new generation) stops halfway, says so by creating the marker, and waits,
+    so that a test can kill the process inside the write (tests/e2e/test_kill.py)."""
     marker = os.environ.get(PAUSE_IN_WRITE)
-    if marker and path.parent.name == "data" and path.suffix == ".json":
+    if marker and path.parent.name.startswith(".g") and path.suffix == ".json":
         Path(marker).touch()
         time.sleep(120)
 
@@ -115,10 +115,7 @@ def write_private(path: Path, data: bytes) -> None:
         raise cannot_write(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
-            half = len(data) // 2
-            fh.write(data[:half])
-            _pause_for_tests(path)
-            fh.write(data[half:])
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -170,17 +167,21 @@ class Home:
         return self.root / "data"
 
     def store_path(self, account: str) -> Path:
-        """The database file of ``account`` (nothing is created: a writer creates it)."""
-        return inside(self.data_dir, f"{account}.json")
+        """The store (a folder) of ``account``; nothing is created: a writer creates it."""
+        return inside(self.data_dir, account)
 
     def has_store(self, account: str) -> bool:
-        return self.store_path(account).is_file()
+        """A store in this layout (``data/<account>/CURRENT``) or caselog 0.1's one file."""
+        folder = self.store_path(account)
+        return (folder / "CURRENT").is_file() or inside(self.data_dir, f"{account}.json").is_file()
 
     def stored_accounts(self) -> list[str]:
-        """Names of the accounts that have a database here, sorted."""
+        """Names of the accounts that have a store here, sorted."""
         if not self.data_dir.is_dir():
             return []
-        return sorted(p.stem for p in self.data_dir.glob("*.json") if p.is_file())
+        names = {p.name for p in self.data_dir.iterdir() if (p / "CURRENT").is_file()}
+        names |= {p.stem for p in self.data_dir.glob("*.json") if p.is_file()}
+        return sorted(names)
 
     def state_path(self, account: str) -> Path:
         """The browser session (cookies) of ``account`` (saved with :func:`write_private`)."""

@@ -1,18 +1,22 @@
-"""The local database of one account: a TinyDB file. Every TinyDB call lives in this package.
+"""The local database of one account: TinyDB tables. Every TinyDB call lives in this package.
 
-- Data is written only on :meth:`Store.commit` (one flush per sync), atomically, mode 0600
-  (see :mod:`agent.store.storage`).
-- A file lock beside the database admits one writer at a time; a second waits up to a
-  timeout and then fails with :class:`StoreLocked`. Readers need no lock (renames are atomic).
+- Each table is its own TinyDB document, read only when a command asks for it: listing cases
+  never reads a message; showing a case reads the one shard (of ``SHARDS``) its messages are
+  in; a search reads the search table, which the store keeps up to date itself: per case,
+  its subject and messages as one text, with where each part starts.
+- Data is written only on :meth:`Store.commit` (one commit per sync), all tables at once and
+  only those that changed, atomically, mode 0600 (see :mod:`agent.store.backend`).
+- A file lock beside the store admits one writer at a time; a second waits up to a timeout
+  and then fails with :class:`StoreLocked`. Readers need no lock.
 - TinyDB rewrites a whole table on every update, so writes are batched: one table update per
   call, never one per record.
-- The schema version is checked (and older layouts migrated) when a store opens
-  (:mod:`agent.store.schema`).
+- Records are validated when read (:class:`StoreCorrupt` names a bad one), and only those a
+  command reads; the schema version is checked when a store opens (:mod:`agent.store.schema`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,18 +24,30 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 from tinydb import TinyDB
-from tinydb.storages import MemoryStorage, Storage
-from tinydb.table import Document
+from tinydb.table import Document, Table
 
 from agent.core.models import Case, Event, FlagState, Message, Record, Snapshot
+from agent.core.times import iso_utc
 from agent.errors import StoreCorrupt, StoreLocked
 from agent.home import cannot_write, private_dir
+from agent.store.backend import Backend, FolderBackend, MemoryBackend
 from agent.store.schema import check_schema
-from agent.store.storage import AtomicJSONStorage
+from agent.store.storage import TableStorage
+
+__all__ = ["SHARDS", "FlagStateRecord", "SearchHit", "Store"]
+
+SHARDS = 64
+"""Messages are kept in this many tables, by case ID, so one case's thread is a small read."""
+
+SEARCH = "search"
 
 
 def _doc(record: BaseModel) -> dict[str, Any]:
     return record.model_dump(mode="json")
+
+
+def _shard(case_id: str) -> str:
+    return f"messages-{int(case_id) % SHARDS:02d}"
 
 
 class FlagStateRecord(Record):
@@ -43,19 +59,32 @@ class FlagStateRecord(Record):
     updated_at: datetime
 
 
+class SearchHit(Record):
+    """Where a text was found in a case: its subject, or a message (``message_id``)."""
+
+    case_id: str
+    where: str  # "subject" or a message id
+    start: int  # in that part's text
+    text: str  # the part's text
+
+
 class Store:
     """The records of one account. Use as a context manager; call :meth:`commit` to save."""
 
-    def __init__(self, db: TinyDB, storage: Storage, lock: FileLock | None, path: Path | None):
-        self._db = db
-        self._storage = storage
+    def __init__(self, backend: Backend, lock: FileLock | None, path: Path | None) -> None:
+        self._backend = backend
         self._lock = lock
         self.path = path
-        self._message_index: dict[str, int] | None = None
-        meta = self._db.table("meta").get(doc_id=1)
+        self._dbs: dict[str, TinyDB] = {}
+        self._message_index: dict[str, dict[str, int]] = {}  # shard -> message id -> doc id
+        self._to_index: set[str] = set()  # cases whose search text must be made again
+        legacy = backend.legacy_tables() if isinstance(backend, FolderBackend) else None
+        if legacy is not None:
+            self._adopt(legacy)
+        meta = self._table("meta").get(doc_id=1)
         fresh = check_schema(meta if isinstance(meta, dict) else None, path)
         if fresh is not None:
-            self._db.table("meta").insert(Document(fresh, doc_id=1))
+            self._table("meta").insert(Document(fresh, doc_id=1))
 
     # -- opening and closing ---------------------------------------------------------------
 
@@ -63,14 +92,14 @@ class Store:
     def open(
         cls, path: Path | None, *, readonly: bool = False, lock_timeout: float = 30.0
     ) -> Store:
-        """Open the database at ``path`` (None: in memory, for tests)."""
+        """Open the store in folder ``path`` (None: in memory, for tests)."""
         if path is None:
-            db = TinyDB(storage=MemoryStorage)
-            return cls(db, db.storage, None, None)
+            return cls(MemoryBackend(), None, None)
         lock = None
         if not readonly:
             private_dir(path.parent)
-            lock = FileLock(str(path) + ".lock", timeout=lock_timeout)
+            lock_file = path.with_name(f"{path.name}.lock")
+            lock = FileLock(str(lock_file), timeout=lock_timeout)
             try:
                 lock.acquire()
             except Timeout:
@@ -79,25 +108,31 @@ class Store:
                     f"{lock_timeout:g} s; wait for it (or stop it) and run again"
                 ) from None
             except OSError as exc:  # after Timeout, which is an OSError too
-                raise cannot_write(Path(str(path) + ".lock"), exc) from None
+                raise cannot_write(lock_file, exc) from None
         try:
-            if lock is not None:
-                for stale in path.parent.glob(f".{path.name}.*.tmp"):
-                    stale.unlink(missing_ok=True)  # left by a writer killed mid-flush
-            db = TinyDB(path, storage=AtomicJSONStorage)
-            return cls(db, db.storage, lock, path)
+            return cls(FolderBackend(path), lock, path)
         except BaseException:
             if lock is not None:
                 lock.release()
             raise
 
     def commit(self) -> None:
-        """Write everything to disk atomically (no-op in memory)."""
-        if isinstance(self._storage, AtomicJSONStorage):
-            self._storage.flush()
+        """Write every table that changed, all at once (see :mod:`agent.store.backend`)."""
+        self._reindex()
+        changed = {}
+        for name, db in self._dbs.items():
+            storage = db.storage
+            if isinstance(storage, TableStorage) and storage.dirty:
+                changed[name] = storage.dump()
+        self._backend.commit(changed)
+        for name in changed:
+            storage = self._dbs[name].storage
+            assert isinstance(storage, TableStorage)
+            storage.dirty = False
 
     def close(self) -> None:
-        self._db.close()
+        for db in self._dbs.values():
+            db.close()
         if self._lock is not None and self._lock.is_locked:
             self._lock.release()
 
@@ -109,14 +144,20 @@ class Store:
 
     # -- helpers -----------------------------------------------------------------------------
 
+    def _table(self, name: str) -> Table:
+        db = self._dbs.get(name)
+        if db is None:
+            db = self._dbs[name] = TinyDB(self._backend, name, storage=TableStorage)
+        return db.table(name)
+
     def _rows(self, table: str) -> Iterator[dict[str, Any]]:
-        yield from self._db.table(table)
+        yield from self._table(table)
 
     def _replace(self, table: str, docs: dict[int, dict[str, Any]]) -> None:
         """Insert or replace documents by id, in one table update."""
         if not docs:
             return
-        tbl = self._db.table(table)
+        tbl = self._table(table)
         existing = [i for i in docs if tbl.contains(doc_id=i)]
         if existing:
             tbl.remove(doc_ids=existing)
@@ -129,45 +170,95 @@ class Store:
         except ValidationError as exc:
             raise StoreCorrupt(
                 f"a stored {what} record is invalid ({exc.errors()[0]['msg']}); "
-                "move the database aside and sync again"
+                "move the store aside and sync again"
             ) from None
+
+    def _adopt(self, legacy: dict[str, Any]) -> None:
+        """A caselog 0.1 store (every table in one file): the same records, in this layout
+        (in memory until the next commit)."""
+        for name, docs in legacy.items():
+            if name == "messages" or not isinstance(docs, dict):
+                continue
+            self._replace(name, {int(i): d for i, d in docs.items()})
+        messages = legacy.get("messages")
+        if isinstance(messages, dict):
+            by_shard: dict[str, list[dict[str, Any]]] = {}
+            for doc in messages.values():
+                by_shard.setdefault(_shard(doc["case_id"]), []).append(doc)
+            for shard, docs in by_shard.items():
+                self._table(shard).insert_multiple(docs)
+        self._to_index = {str(r["case_id"]) for r in self._rows("cases")}
 
     # -- cases -------------------------------------------------------------------------------
 
-    def cases(self) -> list[Case]:
-        rows = sorted(self._rows("cases"), key=lambda r: r["case_id"])
-        return self._parse(Case, rows, "case")
+    def cases(
+        self,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        key: Callable[[dict[str, Any]], Any] | None = None,
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> list[Case]:
+        """The stored cases (by case ID, or ``key`` of the stored record); with ``where`` and
+        ``limit`` only those are read whole and validated."""
+        rows = [r for r in self._rows("cases") if where is None or where(r)]
+        rows.sort(key=key or (lambda r: r["case_id"]), reverse=reverse)
+        return self._parse(Case, rows[:limit] if limit is not None else rows, "case")
+
+    def count_cases(self, where: Callable[[dict[str, Any]], bool] | None = None) -> int:
+        return sum(1 for r in self._rows("cases") if where is None or where(r))
 
     def case(self, case_id: str) -> Case | None:
         if not case_id.isdigit():
             return None
-        row = self._db.table("cases").get(doc_id=int(case_id))
-        return Case.model_validate(row) if isinstance(row, dict) else None
+        row = self._table("cases").get(doc_id=int(case_id))
+        return self._parse(Case, [row], "case")[0] if isinstance(row, dict) else None
 
     def put_cases(self, cases: Iterable[Case]) -> None:
-        self._replace("cases", {int(c.case_id): _doc(c) for c in cases})
+        docs = {int(c.case_id): _doc(c) for c in cases}
+        old = self._table("cases")
+        self._to_index.update(
+            str(i) for i, d in docs.items() if (o := old.get(doc_id=i)) is None or o != d
+        )
+        self._replace("cases", docs)
 
     # -- messages ----------------------------------------------------------------------------
 
-    def _messages_by_id(self) -> dict[str, int]:
-        if self._message_index is None:
-            table = self._db.table("messages")
-            self._message_index = {doc["message_id"]: doc.doc_id for doc in table}
-        return self._message_index
+    def _shards(self) -> list[str]:
+        return [f"messages-{i:02d}" for i in range(SHARDS)]
+
+    def _index_of(self, shard: str) -> dict[str, int]:
+        index = self._message_index.get(shard)
+        if index is None:
+            index = self._message_index[shard] = {
+                doc["message_id"]: doc.doc_id for doc in self._table(shard)
+            }
+        return index
 
     def message_ids(self) -> set[str]:
-        return set(self._messages_by_id())
+        return {mid for shard in self._shards() for mid in self._index_of(shard)}
 
     def messages(self, case_id: str | None = None) -> list[Message]:
-        rows = [r for r in self._rows("messages") if case_id is None or r["case_id"] == case_id]
+        """One case's messages (one shard read), or every message, in thread order."""
+        if case_id is not None:
+            if not case_id.isdigit():
+                return []
+            rows = [r for r in self._rows(_shard(case_id)) if r["case_id"] == case_id]
+        else:
+            rows = [r for shard in self._shards() for r in self._rows(shard)]
         msgs: list[Message] = self._parse(Message, rows, "message")
         msgs.sort(key=lambda m: (m.case_id, *m.order))
         return msgs
 
     def messages_of(self, case_ids: Iterable[str]) -> dict[str, list[Message]]:
-        """The stored messages of some cases, by case, in thread order (one pass)."""
-        wanted = set(case_ids)
-        rows = [r for r in self._rows("messages") if r["case_id"] in wanted]
+        """The stored messages of some cases, by case, in thread order (their shards only)."""
+        wanted = {c for c in case_ids if c.isdigit()}
+        rows = [
+            r
+            for shard in sorted({_shard(c) for c in wanted})
+            for r in self._rows(shard)
+            if r["case_id"] in wanted
+        ]
         out: dict[str, list[Message]] = {}
         for m in sorted(self._parse(Message, rows, "message"), key=lambda m: m.order):
             out.setdefault(m.case_id, []).append(m)
@@ -175,31 +266,78 @@ class Store:
 
     def put_messages(self, messages: Iterable[Message]) -> list[Message]:
         """Store messages; return those never stored before. Changed ones are replaced."""
-        index = self._messages_by_id()
-        table = self._db.table("messages")
-        new: list[Message] = []
-        replace: dict[int, dict[str, Any]] = {}
-        fresh: list[dict[str, Any]] = []
+        by_shard: dict[str, list[Message]] = {}
         for msg in messages:
-            doc = _doc(msg)
-            doc_id = index.get(msg.message_id)
-            if doc_id is None:
-                new.append(msg)
-                fresh.append(doc)
-            elif table.get(doc_id=doc_id) != doc:
-                replace[doc_id] = doc
-        self._replace("messages", replace)
-        if fresh:
-            ids = table.insert_multiple(fresh)
-            index.update({d["message_id"]: i for d, i in zip(fresh, ids, strict=True)})
+            by_shard.setdefault(_shard(msg.case_id), []).append(msg)
+        new: list[Message] = []
+        for shard, msgs in sorted(by_shard.items()):
+            index = self._index_of(shard)
+            table = self._table(shard)
+            replace: dict[int, dict[str, Any]] = {}
+            fresh: list[dict[str, Any]] = []
+            for msg in msgs:
+                doc = _doc(msg)
+                doc_id = index.get(msg.message_id)
+                if doc_id is None:
+                    new.append(msg)
+                    fresh.append(doc)
+                    self._to_index.add(msg.case_id)
+                elif table.get(doc_id=doc_id) != doc:
+                    replace[doc_id] = doc
+                    self._to_index.add(msg.case_id)
+            self._replace(shard, replace)
+            if fresh:
+                ids = table.insert_multiple(fresh)
+                index.update({d["message_id"]: i for d, i in zip(fresh, ids, strict=True)})
         return new
+
+    # -- search ------------------------------------------------------------------------------
+
+    def _reindex(self) -> None:
+        """Make the search text of every case whose subject or messages changed."""
+        if not self._to_index:
+            return
+        ids = sorted(self._to_index)
+        threads = self.messages_of(ids)
+        cases = self._table("cases")
+        docs = {}
+        for cid in ids:
+            row = cases.get(doc_id=int(cid))
+            if not isinstance(row, dict):
+                continue
+            parts = [("subject", row["subject"])]
+            parts += [(m.message_id, m.body) for m in threads.get(cid, ())]
+            docs[int(cid)] = {"parts": [[where, text] for where, text in parts]}
+        self._replace(SEARCH, docs)
+        self._to_index.clear()
+
+    def search(self, text: str, limit: int | None = None) -> Iterator[SearchHit]:
+        """Each case whose subject or messages hold ``text`` (case-insensitive), with every
+        part that holds it; newest case ID first, at most ``limit`` cases."""
+        self._reindex()
+        needle = text.casefold()
+        if not needle:
+            return
+        found = 0
+        for row in sorted(self._table(SEARCH), key=lambda d: d.doc_id, reverse=True):
+            hits = []
+            for where, part in row["parts"]:
+                pos = part.casefold().find(needle)
+                if pos >= 0:
+                    hit = SearchHit(case_id=str(row.doc_id), where=where, start=pos, text=part)
+                    hits.append(hit)
+            if hits:
+                yield from hits
+                found += 1
+                if limit is not None and found >= limit:
+                    return
 
     # -- snapshots ---------------------------------------------------------------------------
 
     def add_snapshot(self, snapshot: Snapshot) -> None:
         """Append a snapshot; older ones keep their counters but drop their per-case states
         except the newest complete one, which the next diff needs."""
-        table = self._db.table("snapshots")
+        table = self._table("snapshots")
         keep = self.last_complete_snapshot() if not snapshot.complete else None
         stripped: dict[int, dict[str, Any]] = {}
         for doc in table:
@@ -217,7 +355,7 @@ class Store:
         for row in self._rows("snapshots"):
             if row["complete"] and (best is None or row["taken_at"] > best["taken_at"]):
                 best = row
-        return Snapshot.model_validate(best) if best else None
+        return self._parse(Snapshot, [best], "snapshot")[0] if best else None
 
     # -- events (append-only, idempotent by id) ------------------------------------------------
 
@@ -226,11 +364,17 @@ class Store:
         new = [e for e in events if e.event_id not in known]
         unique = list({e.event_id: e for e in new}.values())
         if unique:
-            self._db.table("events").insert_multiple(_doc(e) for e in unique)
+            self._table("events").insert_multiple(_doc(e) for e in unique)
         return unique
 
     def events(self, since: datetime | None = None, case_id: str | None = None) -> list[Event]:
-        rows = [r for r in self._rows("events") if (case_id is None or r["case_id"] == case_id)]
+        # UTC ISO-8601 text sorts as time: only the events after ``since`` are read whole
+        cutoff = iso_utc(since)[:19] if since is not None else ""
+        rows = [
+            r
+            for r in self._rows("events")
+            if (case_id is None or r["case_id"] == case_id) and str(r["detected_at"]) >= cutoff
+        ]
         evs: list[Event] = self._parse(Event, rows, "event")
         if since is not None:
             evs = [e for e in evs if e.detected_at >= since]
@@ -244,7 +388,7 @@ class Store:
         return {r.flag_id: r for r in recs}
 
     def set_flag_states(self, records: Iterable[FlagStateRecord]) -> None:
-        table = self._db.table("flag_states")
+        table = self._table("flag_states")
         by_id = {doc["flag_id"]: doc.doc_id for doc in table}
         docs = list(records)
         replace = {by_id[r.flag_id]: _doc(r) for r in docs if r.flag_id in by_id}
@@ -256,8 +400,9 @@ class Store:
     # -- meta ------------------------------------------------------------------------------
 
     def meta(self) -> dict[str, Any]:
-        row = self._db.table("meta").get(doc_id=1)
+        row = self._table("meta").get(doc_id=1)
         return dict(row) if isinstance(row, dict) else {}
 
     def set_meta(self, **values: Any) -> None:
         self._replace("meta", {1: {**self.meta(), **values}})
+

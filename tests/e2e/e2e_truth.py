@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent.home import Home
 from agent.store import Store
 
 MERCHANT_ACCOUNT = {"A2DEMOOUTDOOR": "demo-outdoor", "A3DEMOKITCHEN": "demo-kitchen"}
@@ -51,7 +52,7 @@ def site_view(truth: dict[str, Any], merchant: str) -> dict[str, dict[str, Any]]
 
 
 def store_view(home: Path, account: str) -> dict[str, dict[str, Any]]:
-    with Store.open(home / "data" / f"{account}.json", readonly=True) as store:
+    with Store.open(Home(home).store_path(account), readonly=True) as store:
         messages: dict[str, list[Any]] = {}
         for m in store.messages():
             messages.setdefault(m.case_id, []).append(

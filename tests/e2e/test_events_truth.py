@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from e2e_truth import MERCHANT_ACCOUNT
 
+from agent.home import Home
 from agent.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -44,7 +45,7 @@ def expected_events(before: dict[str, Any], after: dict[str, Any], merchant: str
 
 def recorded_events(home: Any, account: str) -> Counter[Key]:
     out: Counter[Key] = Counter()
-    with Store.open(home / "data" / f"{account}.json", readonly=True) as store:
+    with Store.open(Home(home).store_path(account), readonly=True) as store:
         for e in store.events():
             kind = e.kind.value
             if kind == "status_changed":

@@ -12,6 +12,7 @@ import pytest
 from e2e_truth import differences, site_view, store_view
 
 from agent.core.models import EventKind
+from agent.home import Home
 from agent.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,12 +28,12 @@ def sync(cli: Any, *extra: str) -> tuple[int, dict[str, Any], str]:
 
 
 def snapshots(home: Path) -> list[Any]:
-    with Store.open(home / "data" / f"{ACCOUNT}.json", readonly=True) as store:
+    with Store.open(Home(home).store_path(ACCOUNT), readonly=True) as store:
         return store.snapshots()
 
 
 def events(home: Path) -> list[Any]:
-    with Store.open(home / "data" / f"{ACCOUNT}.json", readonly=True) as store:
+    with Store.open(Home(home).store_path(ACCOUNT), readonly=True) as store:
         return store.events()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from e2e_cli import account_cli
 
+from agent.home import Home
 from agent.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,13 +34,19 @@ def large_site() -> Iterator[object]:
     server.stop()
 
 
+def current_tables(store: Path) -> dict[str, bytes]:
+    """The tables of the store's current generation, by name."""
+    generation = store / (store / "CURRENT").read_text().strip()
+    return {table.name: table.read_bytes() for table in sorted(generation.iterdir())}
+
+
 def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli = account_cli(
         tmp_path / "home", large_site, "large", "A1LARGESELLER", {"ATVPDKIKX0DER": "modern-en-US"}
     )
     env = cli.env
     cmd = [sys.executable, "-m", "agent", "sync", "--full", "--json"]
-    db = cli.home / "data" / "large.json"
+    db = Home(cli.home).store_path("large")
 
     started = time.monotonic()
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
@@ -75,7 +82,7 @@ def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # 
     last = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     # the lock of a killed writer is not left behind
     assert last.returncode == 0, last.stderr + last.stdout
-    assert not list(db.parent.glob(".large.json.*.tmp"))
+    assert not list(db.glob(".*.tmp"))  # the staging left by a killed writer is cleared
 
 
 def test_kill_9_inside_the_store_write_loses_nothing(large_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -88,10 +95,10 @@ def test_kill_9_inside_the_store_write_loses_nothing(large_site, tmp_path: Path)
         tmp_path / "home", large_site, "large", "A1LARGESELLER", {"ATVPDKIKX0DER": "modern-en-US"}
     )
     cmd = [sys.executable, "-m", "agent", "sync", "--full", "--json"]
-    db = cli.home / "data" / "large.json"
+    db = Home(cli.home).store_path("large")
     first = subprocess.run(cmd, env=cli.env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
-    before = db.read_bytes()
+    before = current_tables(db)
     with Store.open(db, readonly=True) as store:
         base_messages = store.message_ids()
 
@@ -111,10 +118,10 @@ def test_kill_9_inside_the_store_write_loses_nothing(large_site, tmp_path: Path)
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        assert db.read_bytes() == before  # the previous database, byte for byte
+        assert current_tables(db) == before  # the previous generation, byte for byte
         with Store.open(db, readonly=True) as store:
             assert store.message_ids() == base_messages
 
     last = subprocess.run(cmd, env=cli.env, capture_output=True, text=True, timeout=300)
     assert last.returncode == 0, last.stderr + last.stdout
-    assert not list(db.parent.glob(".large.json.*.tmp"))
+    assert not list(db.glob(".*.tmp"))  # the staging left by a killed writer is cleared

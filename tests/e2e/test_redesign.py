@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from e2e_truth import differences, site_view, store_view
 
+from agent.home import Home
 from agent.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,7 +28,7 @@ def sync(cli):  # type: ignore[no-untyped-def]
 def test_a_redesign_is_learned_accepted_and_read_whole(cli, site) -> None:  # type: ignore[no-untyped-def]
     code, first, err = sync(cli)
     assert code == 0 and first["complete"], err
-    db = cli.home / "data" / "demo-outdoor.json"
+    db = Home(cli.home).store_path("demo-outdoor")
 
     site.admin.set_ui(MERCHANT, UK, "grid")  # Amazon redesigns the UK Case Log, now
     code, second, _ = sync(cli)

@@ -8,6 +8,7 @@ import json
 import pytest
 from e2e_truth import MERCHANT_ACCOUNT, differences, site_view, store_view
 
+from agent.home import Home
 from agent.store import Store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -28,7 +29,7 @@ def test_sync_equals_ground_truth_for_every_map(cli, site) -> None:  # type: ign
         assert differences(expected, store_view(cli.home, account)) == []
     profiles = set()
     for account in MERCHANT_ACCOUNT.values():
-        with Store.open(cli.home / "data" / f"{account}.json", readonly=True) as store:
+        with Store.open(Home(cli.home).store_path(account), readonly=True) as store:
             snap = store.last_complete_snapshot()
             assert snap is not None
             profiles.update(snap.profile.split("+"))

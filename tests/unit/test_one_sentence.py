@@ -81,7 +81,7 @@ def test_a_name_from_data_cannot_leave_its_folder(tmp_path: Path, name: str) -> 
 
 def test_a_link_that_leads_out_of_the_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "shop.json").symlink_to(tmp_path / "elsewhere.json")
+    (tmp_path / "data" / "shop").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(UnsafePath, match="leads outside"):
         Home(tmp_path).store_path("shop")
 
@@ -245,10 +245,10 @@ def test_an_empty_store_is_damage_to_report_not_a_new_database(
     tmp_path: Path, content: bytes
 ) -> None:
     home = a_home_with_a_case(tmp_path / "home")
-    db = home.store_path("shop")
+    (db,) = home.store_path("shop").glob("g*/cases.json")
     db.write_bytes(content)
-    with pytest.raises(StoreCorrupt, match="is empty"):
-        Store.open(db)
+    with Store.open(home.store_path("shop")) as store, pytest.raises(StoreCorrupt, match="is empty"):
+        store.cases()
     proc = caselog(home.root, "cases")
     assert proc.returncode == 1
     assert "is empty" in one_sentence(proc)

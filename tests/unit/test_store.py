@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 
 from agent.core.models import (
@@ -54,7 +55,7 @@ def make_message(case_id: str, n: int, body: str = "hello") -> Message:
 
 @pytest.fixture(params=["memory", "file"])
 def store_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
-    return None if request.param == "memory" else tmp_path / "acme.json"
+    return None if request.param == "memory" else tmp_path / "acme"
 
 
 @pytest.fixture
@@ -140,12 +141,14 @@ def test_flag_states_upsert(store: Store) -> None:
 
 
 def test_file_is_private_and_untouched_until_commit(tmp_path: Path) -> None:
-    path = tmp_path / "acme.json"
+    path = tmp_path / "acme"
     with Store.open(path) as st:
         st.put_cases([make_case("12345678901")])
         assert not path.exists()
         st.commit()
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+    files = [p for p in path.rglob("*") if p.is_file()]
+    assert files and all(stat.S_IMODE(os.stat(p).st_mode) == 0o600 for p in files)
     with Store.open(path) as st:
         st.put_cases([make_case("22345678901")])  # never committed
     with Store.open(path, readonly=True) as st:
@@ -153,15 +156,64 @@ def test_file_is_private_and_untouched_until_commit(tmp_path: Path) -> None:
 
 
 def test_corrupt_file_is_reported_and_left_alone(tmp_path: Path) -> None:
-    path = tmp_path / "acme.json"
-    path.write_bytes(b'{"cases": {"1": ')
+    legacy = tmp_path / "acme.json"  # a caselog 0.1 store: one file
+    legacy.write_bytes(b'{"cases": {"1": ')
     with pytest.raises(StoreCorrupt, match="not valid JSON"):
-        Store.open(path)
-    assert path.read_bytes() == b'{"cases": {"1": '
+        Store.open(tmp_path / "acme")
+    assert legacy.read_bytes() == b'{"cases": {"1": '
+
+
+def test_a_corrupt_table_is_reported_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "acme"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.commit()
+    (table,) = path.glob("g*/cases.json")
+    table.write_bytes(b'{"cases": {')
+    with Store.open(path) as st, pytest.raises(StoreCorrupt, match="cases table is not valid"):
+        st.cases()
+    assert table.read_bytes() == b'{"cases": {'
+
+
+def test_a_caselog_0_1_store_is_read_and_becomes_a_folder(tmp_path: Path) -> None:
+    """One file with every table (messages not yet in shards): read as it is, written in the
+    new layout by the first commit, the old file kept aside."""
+    case = make_case("12345678901")
+    message = make_message("12345678901", 1, "hello")
+    legacy = {
+        "meta": {"1": {"schema_version": 1}},
+        "cases": {"12345678901": case.model_dump(mode="json")},
+        "messages": {"1": message.model_dump(mode="json")},
+    }
+    old = tmp_path / "acme.json"
+    old.write_bytes(orjson.dumps(legacy))
+    with Store.open(tmp_path / "acme", readonly=True) as st:
+        assert st.cases() == [case] and st.messages() == [message]
+        assert [h.case_id for h in st.search("hello")] == ["12345678901"]
+    assert old.is_file()  # a reader changes nothing
+    with Store.open(tmp_path / "acme") as st:
+        st.commit()
+    assert not old.exists() and (tmp_path / ".acme.json.v1").is_file()
+    with Store.open(tmp_path / "acme", readonly=True) as st:
+        assert st.cases() == [case] and st.messages("12345678901") == [message]
+
+
+def test_a_commit_writes_only_the_tables_that_changed(tmp_path: Path) -> None:
+    path = tmp_path / "acme"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.put_messages([make_message("12345678901", 1, "a")])
+        st.commit()
+        first = {p.name: p.stat().st_ino for p in path.glob("g*/*.json")}
+        st.set_meta(note="x")
+        st.commit()
+        second = {p.name: p.stat().st_ino for p in path.glob("g00000002/*.json")}
+    assert second["cases.json"] == first["cases.json"]  # the same file, linked
+    assert second["meta.json"] != first["meta.json"]
 
 
 def test_second_writer_waits_then_fails(tmp_path: Path) -> None:
-    path = tmp_path / "acme.json"
+    path = tmp_path / "acme"
     with Store.open(path):
         result: list[BaseException] = []
 
