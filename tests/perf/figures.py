@@ -10,6 +10,7 @@ after side by side with their spreads. A figure that could not be measured says 
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 
 from tests.perf.machine import one_line
 
-__all__ = ["Figure", "Report", "compare", "load_report"]
+__all__ = ["Figure", "Report", "add_output_options", "compare", "load_report", "publish"]
 
 FORMAT_VERSION = 1
 
@@ -205,3 +206,19 @@ def compare(old: Report, new: Report) -> str:
         "Overlapping [min–max] ranges mean the runs cannot tell before from after on this machine."
     )
     return "\n".join(lines)
+
+
+def add_output_options(ap: argparse.ArgumentParser) -> None:
+    """``--json FILE`` and ``--compare OLD.json``, as every benchmark takes them."""
+    ap.add_argument("--json", type=Path, default=None, help="write every figure here")
+    ap.add_argument("--compare", type=Path, default=None, help="an earlier --json file")
+
+
+def publish(report: Report, args: argparse.Namespace, old: Report | None) -> None:
+    """Print the table; save it (``--json``); print before and after (``--compare``)."""
+    print(report.render())
+    if args.json:
+        report.save(args.json)
+        print(f"\nfigures written to {args.json}")
+    if old is not None:
+        print("\n" + compare(old, report))

@@ -48,22 +48,19 @@ def _version_of(dist: str) -> str:
         return "not installed"
 
 
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise OSError(done.stderr.strip())
+    return done.stdout.strip()
+
+
 def git_revision(repo: Path) -> str:
     """``abc1234`` or ``abc1234+changes`` (uncommitted changes), or ``unknown``."""
     try:
-        head = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        head = _git(repo, "rev-parse", "--short", "HEAD")
+        dirty = _git(repo, "status", "--porcelain", "--untracked-files=no")
+    except OSError:
         return "unknown"
     return head + ("+changes" if dirty else "")
 

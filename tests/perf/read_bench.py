@@ -36,7 +36,7 @@ from typing import Any
 
 from tests.perf.bench_home import ACCOUNT, BenchHome
 from tests.perf.cli_runs import Commander, CommandRun
-from tests.perf.figures import Report, compare, load_report
+from tests.perf.figures import Report, add_output_options, load_report, publish
 from tests.perf.machine import chromium_version, describe
 from tests.perf.mock_process import MockProcess
 
@@ -130,35 +130,18 @@ class ReadBench:
             Command("search", f"search {self.args.search}", ["search", self.args.search]),
             Command("status", "status", ["status"], ("status", None)),
         ]
-        for fmt in FORMATS:
-            out = scratch / f"export-{fmt}"
-            cmds.append(
-                Command(
-                    f"export_{fmt}",
-                    f"export --format {fmt} (empty folder)",
-                    ["export", "--format", fmt, "--out", str(out)],
-                    out_dir=out,
-                )
-            )
-        every = scratch / "export-all"
-        cmds.append(
-            Command(
-                "export_all",
-                "export, all four (empty folder)",
-                ["export", "--out", str(every)],
-                out_dir=every,
-            )
-        )
-        again = scratch / "export-again"
-        cmds.append(
-            Command(
-                "export_again",
-                "export, all four (unchanged folder)",
-                ["export", "--out", str(again)],
-                out_dir=again,
-                keep_out=True,
-            )
-        )
+        exports = [
+            (f"export_{f}", f"export --format {f} (empty folder)", ["--format", f], False)
+            for f in FORMATS
+        ]
+        exports += [
+            ("export_all", "export, all four (empty folder)", [], False),
+            ("export_again", "export, all four (unchanged folder)", [], True),
+        ]
+        for key, label, flags, keep in exports:
+            out = scratch / key
+            args = ["export", *flags, "--out", str(out)]
+            cmds.append(Command(key, label, args, out_dir=out, keep_out=keep))
         for c in cmds:
             c.na = self.missing(c.needs) if c.needs else ""
         if not show_id:
@@ -260,8 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=5, help="timed rounds (default 5)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
     ap.add_argument("--home", type=Path, default=None, help="build (or reuse) the store here")
-    ap.add_argument("--json", type=Path, default=None, help="write every figure here")
-    ap.add_argument("--compare", type=Path, default=None, help="an earlier --json file")
+    add_output_options(ap)
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.cases < 1 or args.warmup < 0:
         ap.error("--repeat and --cases must be 1 or more, --warmup 0 or more")
@@ -272,12 +254,7 @@ def main(argv: list[str] | None = None) -> int:
             report = bench.run()
         finally:
             bench.mock.stop()
-    print(report.render())
-    if args.json:
-        report.save(args.json)
-        print(f"\nfigures written to {args.json}")
-    if old is not None:
-        print("\n" + compare(old, report))
+    publish(report, args, old)
     return 0
 
 

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 from tests.perf.bench_home import ACCOUNT, MARKETPLACE, MERCHANT, SELECTOR_MAP, BenchHome
 from tests.perf.cli_runs import Commander, CommandRun
-from tests.perf.figures import Report, compare, load_report
+from tests.perf.figures import Report, add_output_options, load_report, publish
 from tests.perf.http_floor import (
     ApiSpec,
     Floor,
@@ -553,8 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the account's concurrency, each compared with a floor at the same (default 4,8)",
     )
     ap.add_argument("--memory-runs", type=int, default=1, help="sampled full syncs (default 1)")
-    ap.add_argument("--json", type=Path, default=None, help="write every figure here")
-    ap.add_argument("--compare", type=Path, default=None, help="an earlier --json file")
+    add_output_options(ap)
     ap.add_argument("--keep", type=Path, default=None, help="keep the home in this folder")
     args = ap.parse_args(argv)
     if args.repeat < 1:
@@ -569,12 +568,7 @@ def main(argv: list[str] | None = None) -> int:
             report = bench.run()
         finally:
             bench.mock.stop()
-    print(report.render())
-    if args.json:
-        report.save(args.json)
-        print(f"\nfigures written to {args.json}")
-    if old is not None:
-        print("\n" + compare(old, report))
+    publish(report, args, old)
     return 0
 
 
