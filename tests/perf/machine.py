@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["chromium_version", "describe", "git_revision", "one_line"]
+__all__ = ["chromium_version", "describe", "git_revision", "is_chromium", "one_line"]
 
 
 def _cpu_model() -> str:
@@ -65,11 +65,15 @@ def git_revision(repo: Path) -> str:
     return head + ("+changes" if dirty else "")
 
 
+def is_chromium(exe: str) -> bool:
+    name = Path(exe).name.lower()
+    return "chrom" in name or "headless_shell" in name
+
+
 def chromium_version(executables: Iterable[str]) -> str:
     """The version of the Chromium among ``executables`` (paths of a run's processes)."""
     for exe in sorted(set(executables)):
-        name = Path(exe).name.lower()
-        if "chrom" in name or "headless_shell" in name:
+        if is_chromium(exe):
             try:
                 out = subprocess.run(
                     [exe, "--version"], capture_output=True, text=True, timeout=30

@@ -10,7 +10,9 @@ memory is summed twice:
 - PSS (``smaps_rollup``): each shared page divided among the processes that share it; the sum
   is what the tree really costs, and the figure to compare.
 
-The root alone is reported as ``VmHWM``, the kernel's own high-water mark of its resident
+Each executable is noted with the time it was first seen (to the sampling interval), which
+tells from outside when the browser driver and Chromium started. The root alone is reported
+as ``VmHWM``, the kernel's own high-water mark of its resident
 memory, read at each sample (growth in the last interval before exit can be missed).
 Sampling costs CPU on a small machine, so the benchmarks sample in runs of their own, never in
 the runs they time.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +112,11 @@ class TreeMemory:
     largest_kb: int = 0
     processes: int = 0
     samples: int = 0
-    executables: set[str] = field(default_factory=set)
+    first_seen: dict[str, float] = field(default_factory=dict)  # executable -> epoch seconds
+
+    @property
+    def executables(self) -> set[str]:
+        return set(self.first_seen)
 
 
 class TreeSampler(threading.Thread):
@@ -142,9 +149,10 @@ class TreeSampler(threading.Thread):
         m.root_hwm_kb = max(m.root_hwm_kb, _field_kb(f"/proc/{self.root}/status", "VmHWM:"))
         m.processes = max(m.processes, len(pids))
         m.samples += 1
+        now = time.time()
         for p in pids:
             with contextlib.suppress(OSError):
-                m.executables.add(os.readlink(f"/proc/{p}/exe"))
+                m.first_seen.setdefault(os.readlink(f"/proc/{p}/exe"), now)
 
     def stop(self) -> TreeMemory:
         self._done.set()

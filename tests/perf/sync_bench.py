@@ -50,7 +50,7 @@ from tests.perf.http_floor import (
     cookie_header_from_state,
     normalized,
 )
-from tests.perf.machine import chromium_version, describe
+from tests.perf.machine import chromium_version, describe, is_chromium
 from tests.perf.mock_process import MockProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,6 +60,7 @@ S_FLOOR = "Raw-HTTP floor (this process; mock in its own; keep-alive; orjson)"
 S_RATIO = "Sync / floor, paired within each round"
 S_REQ = "Requests per run, counted by the mock"
 S_MEM = "Memory of a full sync, c={c} (runs of their own, sampled every 50 ms)"
+S_START = "Start of a full sync, c={c}, in the same sampled runs (to 50 ms)"
 S_IMPORTS = "Imports (python -X importtime -m agent --version), by package, cumulative"
 
 PHASES = (
@@ -325,13 +326,14 @@ class SyncBench:
         info = {"pid": run.pid, "threads": len(run.threads), "server_pid": traffic["pid"]}
         return Outcome(values, api_requests(traffic["log"]), info)
 
-    def run_memory(self) -> list[CommandRun]:
+    def run_memory(self) -> list[tuple[CommandRun, float | None]]:
+        """Sampled full syncs, each with when the mock saw its first request."""
         runs = []
         for _ in range(self.args.memory_runs):
             self._prepare("full")
-            runs.append(
-                self._sync_run(["--config", str(self.configs[self.c0])], full=True, sample=True)
-            )
+            run = self._sync_run(["--config", str(self.configs[self.c0])], full=True, sample=True)
+            log = self.mock.traffic()["log"]
+            runs.append((run, min((float(e["t"]) for e in log), default=None)))
         return runs
 
     # -- running ---------------------------------------------------------------------------
@@ -355,7 +357,7 @@ class SyncBench:
 
     # -- figures ---------------------------------------------------------------------------
 
-    def record(self, by: dict[str, Variant], memory: list[CommandRun]) -> None:
+    def record(self, by: dict[str, Variant], memory: list[tuple[CommandRun, float | None]]) -> None:
         rep, c0 = self.report, self.c0
 
         def add(section: str, key: str, label: str, variant: str, value: str, unit: str = "s"):
@@ -392,14 +394,6 @@ class SyncBench:
         ):
             for key, label in PHASES:
                 add(title, f"{variant}.phase.{key}", label, variant, f"phase_{key}")
-                if key == "launch":  # less the same round's `caselog --version`
-                    fig = rep.figure(
-                        title,
-                        f"{variant}.phase.launch_less_startup",
-                        "  less start-up (--version, same round): driver, Chromium",
-                    )
-                    for o, st in zip(by[variant].outcomes, by["startup"].outcomes, strict=True):
-                        fig.add(o.values["phase_launch"] - st.values["wall"])
             twin = variant.replace("sync", "floor")  # the floor of the same kind
             if twin != variant:
                 for key in ("signin", "list", "details"):
@@ -432,7 +426,8 @@ class SyncBench:
         self._record_imports(by["imports"])
         self._checks(by)
 
-    def _record_memory(self, runs: list[CommandRun]) -> None:
+    def _record_memory(self, sampled: list[tuple[CommandRun, float | None]]) -> None:
+        runs = [run for run, _ in sampled]
         section = S_MEM.format(c=self.c0)
         rows = (
             ("mem.tree_pss", "whole tree, PSS (shared pages split)", "tree_pss_kb"),
@@ -451,6 +446,28 @@ class SyncBench:
         for run in runs:
             if run.memory is not None and run.memory.samples:
                 procs.add(run.memory.processes)
+        self._record_start(sampled)
+
+    def _record_start(self, sampled: list[tuple[CommandRun, float | None]]) -> None:
+        """When the browser driver and Chromium appeared in the tree, from the sampled runs."""
+        rows = (
+            ("start.driver", "to the browser driver's start: Python, imports, Playwright"),
+            ("start.chromium", "driver to Chromium's start"),
+            ("start.request", "Chromium to the first request: launch, context, page"),
+        )
+        figs = [self.report.figure(S_START.format(c=self.c0), k, label) for k, label in rows]
+        for run, first_request in sampled:
+            seen = run.memory.first_seen if run.memory else {}
+            driver = min((t for exe, t in seen.items() if Path(exe).name == "node"), default=None)
+            chromium = min((t for exe, t in seen.items() if is_chromium(exe)), default=None)
+            if driver is None or chromium is None or first_request is None:
+                continue
+            figs[0].add(driver - run.started_at)
+            figs[1].add(chromium - driver)
+            figs[2].add(first_request - chromium)
+        for fig in figs:
+            if not fig.runs:
+                fig.na = "no sampled run saw the driver and Chromium start"
 
     def _record_imports(self, variant: Variant) -> None:
         runs = [o.info["imports"] for o in variant.outcomes]
