@@ -86,11 +86,15 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def figure(self, section: str, key: str, label: str, unit: str = "s") -> Figure:
-        """The figure ``key`` of ``section``, created on first use (order is kept)."""
+        """The figure ``key`` of ``section``, created on first use (order is kept). A key
+        names one figure in the whole report (it is what ``--compare`` matches on)."""
+        for other, figs in self.sections.items():
+            for f in figs:
+                if f.key == key:
+                    if other != section:
+                        raise ValueError(f"figure {key!r} is already in section {other!r}")
+                    return f
         figures = self.sections.setdefault(section, [])
-        for f in figures:
-            if f.key == key:
-                return f
         f = Figure(key, label, unit)
         figures.append(f)
         return f

@@ -189,12 +189,12 @@ class ReadBench:
     def record(self, cmds: list[Command], built: dict[str, Any]) -> None:
         rep = self.report
         for c in cmds:
-            for section, unit, value in (
-                (S_WALL, "s", lambda r: r.wall_s),
-                (S_CPU, "s", lambda r: r.cpu_s),
-                (S_RSS, "MB", lambda r: r.max_rss_kb / 1024),
+            for section, what, unit, value in (
+                (S_WALL, "wall", "s", lambda r: r.wall_s),
+                (S_CPU, "cpu", "s", lambda r: r.cpu_s),
+                (S_RSS, "rss", "MB", lambda r: r.max_rss_kb / 1024),
             ):
-                fig = rep.figure(section, f"{c.key}.{unit}", c.label, unit)
+                fig = rep.figure(section, f"{c.key}.{what}", c.label, unit)
                 fig.na = c.na
                 for run in c.runs:
                     fig.add(value(run))

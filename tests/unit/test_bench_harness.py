@@ -9,12 +9,14 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from caselog_mock import SellerClient
 
 from tests.perf.bench_home import MARKETPLACE, MERCHANT, SELECTOR_MAP
+from tests.perf.figures import Report, compare, load_report
 from tests.perf.http_floor import ApiSpec, Floor, normalized
 from tests.perf.mock_process import MockProcess
 from tests.perf.sync_bench import import_times, is_read, same_requests
@@ -160,3 +162,22 @@ def test_import_times_are_summed_per_package_where_first_imported() -> None:
     assert times["pydantic"] == pytest.approx(0.005)
     assert times["pydantic_core"] == pytest.approx(0.001)
     assert times["encodings"] == pytest.approx(0.0003)
+
+
+def test_figures_round_trip_and_compare(tmp_path: Path) -> None:
+    def report(runs: list[float]) -> Report:
+        r = Report("sync", "t", machine={"cores": 2}, params={"cases": 10})
+        r.figure("Commands", "full", "full sync").runs.extend(runs)
+        r.figure("Commands", "status", "status").na = "no `status` command in this version"
+        return r
+
+    before = report([3.0, 1.0, 2.0])
+    before.save(tmp_path / "before.json")
+    loaded = load_report(tmp_path / "before.json")
+    full = loaded.figures()["full"]
+    assert (full.min, full.median, full.max, full.runs) == (1.0, 2.0, 3.0, [3.0, 1.0, 2.0])
+    assert "n/a: no `status` command" in loaded.render()
+    side_by_side = compare(loaded, report([1.0, 1.0]))
+    assert "2.00 [1.00–3.00]" in side_by_side and "0.50" in side_by_side
+    with pytest.raises(ValueError, match="already in section"):
+        loaded.figure("Other", "full", "again")
