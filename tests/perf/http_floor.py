@@ -165,6 +165,7 @@ class FloorRun:
     it ran (``pid``, the threads that did the requests)."""
 
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of this whole process while the floor ran
     landing_seconds: float = 0.0
     list_seconds: float = 0.0
     details_seconds: float = 0.0
@@ -264,7 +265,7 @@ class Floor:
     def _run(self, choose: Choose) -> FloorRun:
         client = _Client(self.url, self.cookie, self.timeout)
         run = client.run
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             with ThreadPoolExecutor(self.concurrency, thread_name_prefix="floor") as pool:
                 t = time.perf_counter()
@@ -279,6 +280,7 @@ class Floor:
                 self._details(pool, client, run.read)
                 run.details_seconds = time.perf_counter() - t
             run.seconds = time.perf_counter() - started
+            run.cpu_seconds = time.process_time() - cpu
         finally:
             client.close()
         return run

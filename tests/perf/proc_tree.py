@@ -27,7 +27,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TreeMemory", "TreeSampler", "available", "session_pids", "tree_pids"]
+__all__ = [
+    "TreeMemory",
+    "TreeSampler",
+    "available",
+    "cpu_seconds",
+    "session_pids",
+    "tree_pids",
+]
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024 if hasattr(os, "sysconf") else 4
 
@@ -44,6 +51,16 @@ def _stat(pid: str) -> tuple[int, int] | None:
         return None
     fields = text[text.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
     return int(fields[1]), int(fields[3])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds ``pid`` has used so far (its threads included)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def session_pids(sid: int) -> set[int]:

@@ -52,11 +52,13 @@ from tests.perf.http_floor import (
 )
 from tests.perf.machine import chromium_version, describe, is_chromium
 from tests.perf.mock_process import MockProcess
+from tests.perf.proc_tree import cpu_seconds
 
 REPO = Path(__file__).resolve().parents[2]
 
 S_CMD = "Commands, end to end (process start to exit)"
 S_FLOOR = "Raw-HTTP floor (this process; mock in its own; keep-alive; orjson)"
+S_MOCK_CPU = "CPU the mock's process spent serving each run (/proc)"
 S_RATIO = "Sync / floor, paired within each round"
 S_REQ = "Requests per run, counted by the mock"
 S_MEM = "Memory of a full sync, c={c} (runs of their own, sampled every 50 ms)"
@@ -199,6 +201,10 @@ def import_times(stderr: str) -> dict[str, float]:
     return out
 
 
+def _less(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
 class SyncBench:
     def __init__(self, args: argparse.Namespace, root: Path) -> None:
         self.args = args
@@ -285,7 +291,9 @@ class SyncBench:
 
     def run_sync(self, kind: str, c: int) -> Outcome:
         self._prepare(kind)
+        mock_cpu = cpu_seconds(self.mock.pid)
         run = self._sync_run(["--config", str(self.configs[c])], full=kind == "full")
+        mock_cpu = _less(cpu_seconds(self.mock.pid), mock_cpu)
         summary = json.loads(run.stdout)
         if not summary.get("complete"):
             raise SystemExit(f"the {kind} sync was incomplete: {summary}")
@@ -299,6 +307,8 @@ class SyncBench:
             "details_read": float(summary["details_read"]),
             **request_counts(traffic, self.spec),
         }
+        if mock_cpu is not None:
+            values["mock_cpu"] = mock_cpu
         phases = sync_phases(run, traffic["log"], self.spec, self.bh.store.stat().st_mtime)
         values.update({f"phase_{k}": v for k, v in phases.items()})
         info = {
@@ -312,10 +322,13 @@ class SyncBench:
     def run_floor(self, kind: str, c: int) -> Outcome:
         self._prepare(kind)
         floor = self.floor(c)
+        mock_cpu = cpu_seconds(self.mock.pid)
         run: FloorRun = floor.full() if kind == "full" else floor.incremental(self.rows)
+        mock_cpu = _less(cpu_seconds(self.mock.pid), mock_cpu)
         traffic = self.mock.traffic()
         values = {
             "wall": run.seconds,
+            "cpu": run.cpu_seconds,
             "phase_signin": run.landing_seconds,
             "phase_list": run.list_seconds,
             "phase_details": run.details_seconds,
@@ -323,6 +336,8 @@ class SyncBench:
             "req_client": float(run.total_requests),
             "details_read": float(len(run.read)),
         }
+        if mock_cpu is not None:
+            values["mock_cpu"] = mock_cpu
         info = {"pid": run.pid, "threads": len(run.threads), "server_pid": traffic["pid"]}
         return Outcome(values, api_requests(traffic["log"]), info)
 
@@ -376,7 +391,14 @@ class SyncBench:
                 add(S_CMD, f"{v}.cpu", "  CPU: command + reaped children", v, "cpu")
         for c in self.concurrencies:
             for kind, name in (("full", "full floor"), ("inc", "incremental floor")):
-                add(S_FLOOR, f"{kind}_floor_c{c}", f"{name}, c={c}", f"{kind}_floor_c{c}", "wall")
+                v = f"{kind}_floor_c{c}"
+                add(S_FLOOR, v, f"{name}, c={c}", v, "wall")
+                add(S_FLOOR, f"{v}.cpu", "  CPU: this process while it ran", v, "cpu")
+        for c in self.concurrencies:
+            for kind, name in (("full", "full"), ("inc", "incremental")):
+                for who in ("sync", "floor"):
+                    v = f"{kind}_{who}_c{c}"
+                    add(S_MOCK_CPU, f"{v}.mock_cpu", f"{name} {who}, c={c}", v, "mock_cpu")
         for c in self.concurrencies:
             for kind in ("full", "inc"):
                 sync, floor = by[f"{kind}_sync_c{c}"], by[f"{kind}_floor_c{c}"]
@@ -446,6 +468,8 @@ class SyncBench:
         for run in runs:
             if run.memory is not None and run.memory.samples:
                 procs.add(run.memory.processes)
+        if not procs.runs:
+            procs.na = "no /proc on this system" if runs else "--memory-runs 0"
         self._record_start(sampled)
 
     def _record_start(self, sampled: list[tuple[CommandRun, float | None]]) -> None:
