@@ -3,28 +3,31 @@
 Every figure the benchmarks print about the agent is one of these runs: ``python -m agent
 ARGS`` started as a subprocess in a prepared ``CASELOG_HOME`` (credentials in its
 environment), in a session of its own (so its whole tree, Chromium included, can be found and
-stopped), its output written to files. Wall seconds run from just before the process is
-created to just after it has been reaped; CPU seconds and the largest process's peak RSS come
-from ``wait4`` (the command plus the children it reaped: the browser driver, which reaps
-Chromium). With ``sample_memory`` the tree is sampled as it runs (:mod:`proc_tree`); the
-benchmarks do that only in runs they do not time.
+stopped), its output written to files. It is forked by a small launcher (:mod:`spawn`, which
+says why) that times it: wall seconds from just before the fork to just after the command was
+reaped; CPU seconds and the largest process's peak RSS from ``wait4`` (the command plus the
+children it reaped: the browser driver, which reaps Chromium). With ``sample_memory`` the
+tree is sampled as it runs (:mod:`proc_tree`); the benchmarks do that only in runs they do
+not time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.perf.proc_tree import TreeMemory, TreeSampler, available, session_pids
 
 __all__ = ["CommandFailed", "CommandRun", "Commander"]
+
+SPAWN = Path(__file__).with_name("spawn.py")
 
 
 class CommandFailed(RuntimeError):
@@ -86,17 +89,18 @@ class Commander:
         self._n += 1
         out_path = self.scratch / f"cmd-{self._n}.out"
         err_path = self.scratch / f"cmd-{self._n}.err"
+        how_path = self.scratch / f"cmd-{self._n}.json"
+        # spawn.py forks the command and times it (see there: why not from this process)
+        launcher = [sys.executable, "-I", str(SPAWN), str(how_path), "--"]
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            started_at = time.time()
-            t0 = time.perf_counter()
             proc = subprocess.Popen(
-                self.argv(args, python_flags),
+                launcher + self.argv(args, python_flags),
                 env=self.env,
                 cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,
-                start_new_session=True,
+                start_new_session=True,  # its session holds the command and all it starts
             )
             sampler = TreeSampler(proc.pid) if sample_memory and available() else None
             if sampler is not None:
@@ -105,27 +109,29 @@ class Commander:
             watchdog = threading.Timer(self.timeout, self._kill, (proc.pid, timed_out))
             watchdog.daemon = True
             watchdog.start()
-            _, status, usage = os.wait4(proc.pid, 0)
-            wall = time.perf_counter() - t0
-            ended_at = time.time()
+            proc.wait()
             watchdog.cancel()
-            proc.returncode = os.waitstatus_to_exitcode(status)
             memory = sampler.stop() if sampler is not None else None
+        try:
+            how = json.loads(how_path.read_text())
+        except (OSError, ValueError):  # killed before it could write
+            how = {"wall_s": 0.0, "cpu_s": 0.0, "max_rss_kb": 0, "started_at": 0.0}
+            how["ended_at"], how["exit_code"] = 0.0, proc.returncode
         run = CommandRun(
             args=args,
-            exit_code=proc.returncode,
-            wall_s=wall,
-            cpu_s=usage.ru_utime + usage.ru_stime,
-            max_rss_kb=usage.ru_maxrss,
-            started_at=started_at,
-            ended_at=ended_at,
+            exit_code=int(how["exit_code"]),
+            wall_s=float(how["wall_s"]),
+            cpu_s=float(how["cpu_s"]),
+            max_rss_kb=int(how["max_rss_kb"]),
+            started_at=float(how["started_at"]),
+            ended_at=float(how["ended_at"]),
             stdout=out_path.read_text(errors="replace"),
             stderr=err_path.read_text(errors="replace"),
             memory=memory,
             timed_out=timed_out.is_set(),
         )
-        out_path.unlink()
-        err_path.unlink()
+        for path in (out_path, err_path, how_path):
+            path.unlink(missing_ok=True)
         self._reap_leftovers(proc.pid)
         return run
 

@@ -2,8 +2,9 @@
 
 A process tree is the root and every process whose parent chain leads to it, plus every
 process in the root's session (the harness starts each command in a session of its own, so a
-Chromium helper that was re-parented still counts). For each sample the tree's resident
-memory is summed twice:
+Chromium helper that was re-parented still counts). The root is the harness's small launcher
+(:mod:`spawn`): it is left out of the sums, and its child, the command, is the *main* process.
+For each sample the tree's resident memory is summed twice:
 
 - RSS: what ``top`` shows, summed; Chromium's processes share much of their memory, so the
   sum counts shared pages more than once and overstates;
@@ -11,9 +12,9 @@ memory is summed twice:
   is what the tree really costs, and the figure to compare.
 
 Each executable is noted with the time it was first seen (to the sampling interval), which
-tells from outside when the browser driver and Chromium started. The root alone is reported
-as ``VmHWM``, the kernel's own high-water mark of its resident
-memory, read at each sample (growth in the last interval before exit can be missed).
+tells from outside when the browser driver and Chromium started. The main process alone is
+reported as ``VmHWM``, the kernel's own high-water mark of its resident memory, read at each
+sample (growth in the last interval before exit can be missed).
 Sampling costs CPU on a small machine, so the benchmarks sample in runs of their own, never in
 the runs they time.
 """
@@ -125,7 +126,7 @@ class TreeMemory:
 
     tree_rss_kb: int = 0
     tree_pss_kb: int = 0
-    root_hwm_kb: int = 0
+    main_hwm_kb: int = 0
     largest_kb: int = 0
     processes: int = 0
     samples: int = 0
@@ -137,11 +138,13 @@ class TreeMemory:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the tree of ``root`` every ``interval`` seconds until :meth:`stop`."""
+    """Samples the tree of ``root``, ``root`` itself left out, every ``interval`` seconds
+    until :meth:`stop`."""
 
     def __init__(self, root: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True, name="tree-sampler")
         self.root = root
+        self.main: int | None = None  # the root's first child: the command
         self.interval = interval
         self.memory = TreeMemory()
         self._done = threading.Event()
@@ -154,16 +157,20 @@ class TreeSampler(threading.Thread):
 
     def sample(self) -> None:
         m = self.memory
-        pids = tree_pids(self.root)
+        pids = tree_pids(self.root) - {self.root}
         if not pids:
             return
+        if self.main is None:
+            children = [p for p in sorted(pids) if (_stat(str(p)) or (0, 0))[0] == self.root]
+            self.main = children[0] if children else None
         rss = {p: _rss_kb(p) for p in pids}
         m.tree_rss_kb = max(m.tree_rss_kb, sum(rss.values()))
         m.tree_pss_kb = max(
             m.tree_pss_kb, sum(_field_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
         )
         m.largest_kb = max(m.largest_kb, max(rss.values()))
-        m.root_hwm_kb = max(m.root_hwm_kb, _field_kb(f"/proc/{self.root}/status", "VmHWM:"))
+        if self.main is not None:
+            m.main_hwm_kb = max(m.main_hwm_kb, _field_kb(f"/proc/{self.main}/status", "VmHWM:"))
         m.processes = max(m.processes, len(pids))
         m.samples += 1
         now = time.time()

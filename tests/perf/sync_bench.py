@@ -171,7 +171,6 @@ def import_times(stderr: str) -> dict[str, float]:
     figure sums each place where code outside it first imported it (cumulative: with what
     it pulled in that was not loaded yet); ``agent`` is the agent's own modules' self time."""
     # The lines come children first, each indented two spaces deeper than its parent.
-    nodes: list[tuple[int, str, float, float, list[Any]]] = []
     stack: list[tuple[int, str, float, float, list[Any]]] = []
     for line in stderr.splitlines():
         m = IMPORT_LINE.match(line)
@@ -183,7 +182,6 @@ def import_times(stderr: str) -> dict[str, float]:
             children.insert(0, stack.pop())
         node = (depth, m.group(4), int(m.group(1)) / 1e6, int(m.group(2)) / 1e6, children)
         stack.append(node)
-        nodes.append(node)
     out: dict[str, float] = {"": sum(n[3] for n in stack)}
 
     def walk(node: tuple[int, str, float, float, list[Any]], parent_root: str) -> None:
@@ -228,7 +226,6 @@ class SyncBench:
             },
         )
         self.rows: dict[str, tuple[Any, ...]] = {}
-        self.import_runs: list[dict[str, float]] = []
 
     # -- set-up ----------------------------------------------------------------------------
 
@@ -454,7 +451,7 @@ class SyncBench:
         rows = (
             ("mem.tree_pss", "whole tree, PSS (shared pages split)", "tree_pss_kb"),
             ("mem.tree_rss", "whole tree, RSS summed (counts shared twice)", "tree_rss_kb"),
-            ("mem.agent", "agent process alone (VmHWM)", "root_hwm_kb"),
+            ("mem.agent", "agent process alone (VmHWM)", "main_hwm_kb"),
             ("mem.largest", "largest single process (RSS)", "largest_kb"),
         )
         for key, label, attr in rows:
