@@ -66,8 +66,9 @@ def git_revision(repo: Path) -> str:
 
 
 def is_chromium(exe: str) -> bool:
+    """The browser itself (not a helper such as ``chrome_crashpad_handler``)."""
     name = Path(exe).name.lower()
-    return "chrom" in name or "headless_shell" in name
+    return ("chrom" in name or "headless_shell" in name) and "crashpad" not in name
 
 
 def chromium_version(executables: Iterable[str]) -> str:
@@ -80,7 +81,8 @@ def chromium_version(executables: Iterable[str]) -> str:
                 ).stdout.strip()
             except (OSError, subprocess.TimeoutExpired):
                 continue
-            return f"{out} ({exe})" if out else exe
+            if re.search(r"\d+\.\d+", out):
+                return f"{out} ({exe})"
     return "unknown (no Chromium process seen)"
 
 
