@@ -18,7 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("before", type=Path)
     ap.add_argument("after", type=Path)
     args = ap.parse_args(argv)
-    before, after = load_report(args.before), load_report(args.after)
+    try:
+        before, after = load_report(args.before), load_report(args.after)
+    except (OSError, ValueError, KeyError) as exc:
+        ap.error(f"cannot read the figures ({exc})")
     if before.bench != after.bench:
         ap.error(f"{args.before} is a {before.bench} benchmark, {args.after} a {after.bench} one")
     print(compare(before, after))

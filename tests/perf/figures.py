@@ -13,13 +13,23 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tests.perf.machine import one_line
 
-__all__ = ["Figure", "Report", "add_output_options", "compare", "load_report", "publish"]
+__all__ = [
+    "Figure",
+    "Report",
+    "add_output_options",
+    "compare",
+    "load_report",
+    "publish",
+    "run_bench",
+]
 
 FORMAT_VERSION = 1
 
@@ -146,7 +156,7 @@ class Report:
 
 def load_report(path: Path) -> Report:
     data = json.loads(path.read_text())
-    if data.get("format") != FORMAT_VERSION:
+    if not isinstance(data, dict) or data.get("format") != FORMAT_VERSION:
         raise ValueError(f"{path} is not a benchmark file of format {FORMAT_VERSION}")
     report = Report(
         bench=data["bench"],
@@ -226,3 +236,26 @@ def publish(report: Report, args: argparse.Namespace, old: Report | None) -> Non
         print(f"\nfigures written to {args.json}")
     if old is not None:
         print("\n" + compare(old, report))
+
+
+class Bench(Protocol):
+    def run(self) -> Report: ...
+
+    def stop(self) -> None: ...
+
+
+def run_bench(args: argparse.Namespace, folder: Path | None, make: Callable[[Path], Bench]) -> int:
+    """Run a benchmark in ``folder`` (default: a temporary one), always stopping what it
+    started, then :func:`publish` its report."""
+    try:  # a file that cannot be compared fails before anything runs
+        old = load_report(args.compare) if args.compare else None
+    except (OSError, ValueError, KeyError) as exc:
+        raise SystemExit(f"--compare {args.compare}: cannot be read ({exc})") from None
+    with tempfile.TemporaryDirectory(prefix="caselog-bench-") as tmp:
+        bench = make(folder or Path(tmp))
+        try:
+            report = bench.run()
+        finally:
+            bench.stop()
+    publish(report, args, old)
+    return 0

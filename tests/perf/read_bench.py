@@ -29,14 +29,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.perf.bench_home import ACCOUNT, BenchHome
 from tests.perf.cli_runs import Commander, CommandRun
-from tests.perf.figures import Report, add_output_options, load_report, publish
+from tests.perf.figures import Report, add_output_options, run_bench
 from tests.perf.machine import chromium_version, describe
 from tests.perf.mock_process import MockProcess
 
@@ -167,6 +166,9 @@ class ReadBench:
 
     # -- running ---------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        self.mock.stop()
+
     def run(self) -> Report:
         built = self.build()
         version = self.cmd.run(["--version"]).check().stdout.strip()
@@ -247,15 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1 or args.cases < 1 or args.warmup < 0:
         ap.error("--repeat and --cases must be 1 or more, --warmup 0 or more")
-    old = load_report(args.compare) if args.compare else None
-    with tempfile.TemporaryDirectory(prefix="caselog-read-bench-") as tmp:
-        bench = ReadBench(args, args.home or Path(tmp))
-        try:
-            report = bench.run()
-        finally:
-            bench.mock.stop()
-    publish(report, args, old)
-    return 0
+    return run_bench(args, args.home, lambda root: ReadBench(args, root))
 
 
 if __name__ == "__main__":

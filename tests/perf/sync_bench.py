@@ -31,7 +31,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from urllib.parse import urlsplit
 
 from tests.perf.bench_home import ACCOUNT, MARKETPLACE, MERCHANT, SELECTOR_MAP, BenchHome
 from tests.perf.cli_runs import Commander, CommandRun
-from tests.perf.figures import Report, add_output_options, load_report, publish
+from tests.perf.figures import Report, add_output_options, run_bench
 from tests.perf.http_floor import (
     ApiSpec,
     Floor,
@@ -350,6 +349,9 @@ class SyncBench:
 
     # -- running ---------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        self.mock.stop()
+
     def run(self) -> Report:
         self.setup()
         variants = self.variants()
@@ -598,16 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--repeat must be 1 or more")
     if args.cases < 1 or args.warmup < 0 or args.memory_runs < 0:
         ap.error("--cases must be 1 or more; --warmup and --memory-runs 0 or more")
-    old = load_report(args.compare) if args.compare else None
-    with tempfile.TemporaryDirectory(prefix="caselog-sync-bench-") as tmp:
-        root = args.keep or Path(tmp)
-        bench = SyncBench(args, root)
-        try:
-            report = bench.run()
-        finally:
-            bench.mock.stop()
-    publish(report, args, old)
-    return 0
+    return run_bench(args, args.keep, lambda root: SyncBench(args, root))
 
 
 if __name__ == "__main__":
