@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -199,6 +200,33 @@ def test_admin_api_needs_the_token(mock_server: MockServer, admin: AdminClient) 
     with pytest.raises(AdminError, match="401"):
         AdminClient(mock_server.url, "not-the-token").now()
     assert admin.now() == NOW
+
+
+def test_request_log_counts_every_request_but_the_admin_calls(
+    seller: SellerClient, admin: AdminClient
+) -> None:
+    admin.clear_requests()
+    assert seller.get(select_path(MODERN_LOBBY, OUTDOOR, US)).status == 200
+    assert seller.get("/static/caselog.css").status == 200
+    _search(seller, page=1)
+    assert seller.get(f"{API}/ViewCase?caseId=1&pageSize=10").status == 404
+    admin.now()  # not counted
+    got = admin.requests()
+    assert got["pid"] == os.getpid()  # this server runs in the test process
+    assert got["total"] == 4
+    assert got["by_kind"] == {"page": 1, "static": 1, "api": 2}
+    assert got["by_route"][f"POST {API}/SearchForCases"] == 1
+    lobby, css, search, view = got["log"]
+    assert lobby["path"] == select_path(MODERN_LOBBY, OUTDOOR, US)
+    assert (lobby["method"], lobby["status"], "body" in lobby) == ("GET", 200, False)
+    assert css["kind"] == "static"
+    assert json.loads(search["body"])["page"] == 1
+    assert (view["status"], view["path"]) == (404, f"{API}/ViewCase?caseId=1&pageSize=10")
+    assert lobby["t"] <= css["t"] <= search["t"] <= view["t"]
+    assert all(e["ms"] >= 0 for e in got["log"])
+    assert "log" not in admin.requests(log=False)
+    assert admin.clear_requests() == 4
+    assert admin.requests()["total"] == 0
 
 
 def test_admin_api_is_loopback_only(mock_server: MockServer) -> None:
