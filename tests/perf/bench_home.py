@@ -3,8 +3,8 @@
 The account is configured the way a seller would (``caselog.toml``, README "Configuration";
 credentials in environment variables, never in the file), once per concurrency to compare
 (``bench-c4.toml``, ``bench-c8.toml``; ``caselog.toml`` is the first). Files are copied in and
-out by the layout the README documents (``data/<account>.json``, ``state/<account>.json``),
-so every timed run starts from the same store and the same session.
+out by the layout the README documents (the store folder ``data/<account>/``, the session
+``state/<account>.json``), so every timed run starts from the same store and the same session.
 """
 
 from __future__ import annotations
@@ -56,7 +56,17 @@ class BenchHome:
 
     @property
     def store(self) -> Path:
-        return self.home / "data" / f"{ACCOUNT}.json"
+        """The account's store folder (README: ``data/<account>/``)."""
+        return self.home / "data" / ACCOUNT
+
+    def store_written_at(self) -> float:
+        """When the last commit switched the store to its current generation."""
+        return (self.store / "CURRENT").stat().st_mtime
+
+    def store_bytes(self) -> int:
+        """The size of the store's current generation (what a command reads)."""
+        current = self.store / (self.store / "CURRENT").read_text().strip()
+        return sum(f.stat().st_size for f in current.iterdir())
 
     @property
     def state(self) -> Path:
@@ -85,14 +95,29 @@ class BenchHome:
         """Keep the store and the session as they are now, as ``name``."""
         for src in (self.store, self.state):
             if src.exists():
-                shutil.copy2(src, self.saved / f"{name}-{src.parent.name}.json")
+                _copy(src, self.saved / f"{name}-{src.parent.name}")
 
     def restore(self, name: str | None) -> None:
         """The store and session saved as ``name``; ``None``: none at all (a first run)."""
         for dst in (self.store, self.state):
-            dst.unlink(missing_ok=True)
+            _remove(dst)
             if name is None:
                 continue
-            src = self.saved / f"{name}-{dst.parent.name}.json"
+            src = self.saved / f"{name}-{dst.parent.name}"
             if src.exists():
-                shutil.copy2(src, dst)
+                _copy(src, dst)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    _remove(dst)
+    if src.is_dir():
+        shutil.copytree(src, dst)  # a copy, not links: a timed run must not share files
+    else:
+        shutil.copy2(src, dst)

@@ -206,8 +206,8 @@ class ReadBench:
         ):
             fig = rep.figure(S_BUILD, f"build.{key}", label, "s")
             fig.add(built.get(key))
-        size = rep.figure(S_BUILD, "build.store_mb", f"store file data/{ACCOUNT}.json", "MB")
-        size.add(self.bh.store.stat().st_size / 1e6)
+        size = rep.figure(S_BUILD, "build.store_mb", f"store data/{ACCOUNT}/ (current)", "MB")
+        size.add(self.bh.store_bytes() / 1e6)
         listed = next((c for c in cmds if c.key == "cases_json" and c.runs), None)
         if listed is not None:
             n = rep.figure(S_BUILD, "build.cases", "cases in the store (cases --json)", "cases")

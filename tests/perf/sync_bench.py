@@ -69,7 +69,7 @@ PHASES = (
     ("signin", "sign-in check: lobby page load (to 1st list)"),
     ("list", "list pages (SearchForCases)"),
     ("details", "details (ViewCase, ViewContact)"),
-    ("store", "snapshot, diff, store write (to file mtime)"),
+    ("store", "snapshot, diff, store write (to the CURRENT switch)"),
     ("exit", "close browser, exit"),
 )
 
@@ -305,7 +305,7 @@ class SyncBench:
         }
         if mock_cpu is not None:
             values["mock_cpu"] = mock_cpu
-        phases = sync_phases(run, traffic["log"], self.spec, self.bh.store.stat().st_mtime)
+        phases = sync_phases(run, traffic["log"], self.spec, self.bh.store_written_at())
         values.update({f"phase_{k}": v for k, v in phases.items()})
         info = {
             "fetched_in": summary.get("fetched_in"),
@@ -543,7 +543,7 @@ class SyncBench:
             "Ratios are taken within each round (sync and floor ran minutes apart at most), "
             "then summarised.",
             "Phases come from the mock's request log (arrival and service time of each "
-            "request), the store file's mtime and the process exit; they add up to the command.",
+            "request), the store's CURRENT switch and the process exit; they add up to the command.",
             "cpu is user+system of the command and the children it reaped (Playwright's driver, "
             "which reaps Chromium): on a shared machine it moves less than wall time.",
         ]
