@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -114,9 +115,7 @@ class Account(Strict):
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
         if not value or any(not 0 <= d <= 6 for d in value):
-            raise ValueError(
-                f"business days must be weekday numbers 0-6 (0 = Monday), got {value}"
-            )
+            raise ValueError(f"business days must be weekday numbers 0-6 (0 = Monday), got {value}")
         return sorted(set(value))
 
     @field_validator("business_hours")
@@ -228,6 +227,18 @@ class WatchSettings(Strict):
     quiet_hours: tuple[int, int] | None = None
     digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
     failures_before_alert: int = Field(default=3, ge=1)
+    # `caselog status` exits non-zero when an account has had no complete sync for longer;
+    # unset: three intervals, and at least an hour (3 h with the default hourly interval)
+    stale_after_hours: float | None = Field(default=None, gt=0)
+    # pages that could not be read, kept per account in failed-pages/ (the newest N)
+    keep_failed_pages: int = Field(default=20, ge=0)
+
+    @property
+    def stale_after(self) -> timedelta:
+        """How long an account may go without a complete sync before it is stale."""
+        if self.stale_after_hours is not None:
+            return timedelta(hours=self.stale_after_hours)
+        return timedelta(minutes=max(3 * self.interval_minutes, 60))
 
 
 class NotifySettings(Strict):
@@ -295,8 +306,8 @@ def parse_settings(text: str, source: str = "caselog.toml") -> Settings:
     if secret:
         raise ConfigError(
             f"{source}: key {secret} holds a secret in plain text; remove it and name an "
-            "environment variable instead (password_env = \"MY_PASSWORD_VAR\", totp_env = "
-            "\"MY_TOTP_VAR\") or a keyring entry (keyring_service = \"caselog\")"
+            'environment variable instead (password_env = "MY_PASSWORD_VAR", totp_env = '
+            '"MY_TOTP_VAR") or a keyring entry (keyring_service = "caselog")'
         )
     try:
         return Settings.model_validate(data)

@@ -8,7 +8,8 @@ no events come from it. Cases and messages that *were* read are still kept (they
 :meth:`AccountSync.run` reads like the table of contents of a sync: open the store and the
 browser context, read each marketplace (:meth:`~AccountSync._read_marketplace`), make the
 snapshot, diff it into events (complete runs only), keep the page that could not be read
-(incomplete runs only), commit once.
+(incomplete runs only), commit once, and let go of kept pages beyond the newest
+``[watch] keep_failed_pages`` of the account.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -50,6 +52,7 @@ __all__ = [
     "SyncProgress",
     "SyncResult",
     "marketplace_maps",
+    "prune_failed_pages",
     "sync_accounts",
 ]
 
@@ -265,9 +268,7 @@ class AccountSync:
         for row in listing.rows:
             d = details.get(row.case_id)
             msgs = d.messages if d else None
-            case = _case_from(
-                row, d, run.stored.get(row.case_id), msgs, self.account.name, run.now
-            )
+            case = _case_from(row, d, run.stored.get(row.case_id), msgs, self.account.name, run.now)
             cases.append(case)
             fresh.extend(msgs or ())
             run.states[row.case_id] = _state_of(case)
@@ -322,6 +323,7 @@ class AccountSync:
         if store.meta().get("timezone") != self.account.timezone:
             store.set_meta(timezone=self.account.timezone)
         store.commit()
+        prune_failed_pages(self.home, self.account.name, self.settings.watch.keep_failed_pages)
         return result
 
     def _snapshot(self, run: _Run, maps: list[tuple[Marketplace | None, SelectorMap]]) -> Snapshot:
@@ -398,6 +400,17 @@ class AccountSync:
         }
         write_private(inside(folder, f"{stem}.json"), json.dumps(note, indent=2).encode())
         return str(page)
+
+
+def prune_failed_pages(home: Home, account: str, keep: int) -> list[Path]:
+    """Remove ``account``'s kept pages (and their notes) but the newest ``keep``; return the
+    pages removed."""
+    pages = home.failed_pages_of(account)
+    removed = pages[: max(len(pages) - keep, 0)]
+    for page in removed:
+        page.unlink(missing_ok=True)
+        page.with_suffix(".json").unlink(missing_ok=True)
+    return removed
 
 
 def sync_accounts(
