@@ -222,7 +222,9 @@ def test_login_headed_without_a_display_is_one_sentence(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2
-    assert "there is no display here" in one_sentence(proc)
+    said = one_sentence(proc)
+    assert "there is no display here" in said
+    assert "--save-state shop-session.json" in said and "--import-state" in said
 
 
 def test_a_home_that_is_a_file_is_one_sentence(tmp_path: Path) -> None:
