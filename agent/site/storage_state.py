@@ -41,6 +41,7 @@ MAX_STATE_BYTES = 5 * 1024 * 1024
 """A real storage state is a few kilobytes; anything past this is not one."""
 
 _COOKIE_FIELDS = ("name", "value", "domain", "path")
+_SAME_SITE = ("Strict", "Lax", "None")
 
 
 def account_hosts(account: Account) -> set[str]:
@@ -105,6 +106,12 @@ def check_state(raw: bytes, source: str, account: Account, now: datetime) -> Che
             isinstance(cookie.get(f), str) for f in _COOKIE_FIELDS
         ):
             raise _not_a_state(source, f"cookie {number} lacks a name, value, domain or path")
+        # what the browser would refuse when it loads the state (and start signed out)
+        expires = cookie.get("expires", -1)
+        if isinstance(expires, bool) or not isinstance(expires, int | float):
+            raise _not_a_state(source, f"cookie {number} has an expiry that is not a number")
+        if cookie.get("sameSite", "Lax") not in _SAME_SITE:
+            raise _not_a_state(source, f"cookie {number} has an unknown sameSite value")
     hosts = account_hosts(account)
     mine = [c for c in cookies if _domain_matches(c["domain"], hosts)]
     site = ", ".join(sorted(hosts))

@@ -83,6 +83,16 @@ HINT = "make one with `caselog login --headed --save-state FILE` on a machine wi
             f"path); {HINT}",
         ),
         (
+            state({**cookie(".amazon.com"), "expires": "tomorrow"}),
+            "s.json is not a Playwright storage state (cookie 1 has an expiry that is not a "
+            f"number); {HINT}",
+        ),
+        (
+            state({**cookie(".amazon.com"), "sameSite": "sometimes"}),
+            "s.json is not a Playwright storage state (cookie 1 has an unknown sameSite value); "
+            f"{HINT}",
+        ),
+        (
             b'{"cookies": [], "origins": {"a": 1}}',
             "s.json is not a Playwright storage state (its origins are not a list of origins); "
             f"{HINT}",
@@ -109,6 +119,8 @@ HINT = "make one with `caselog login --headed --save-state FILE` on a machine wi
         "not-json",
         "not-an-object",
         "bad-cookie",
+        "bad-expiry",
+        "bad-same-site",
         "bad-origins",
         "other-site",
         "empty",
