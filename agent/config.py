@@ -78,6 +78,9 @@ class Account(Strict):
     concurrency: int = Field(default=4, ge=1, le=16)
     business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     business_hours: tuple[int, int] = (9, 17)
+    # switch to a selector map the agent learned after a redesign, without asking, when it
+    # reproduces every known record (the switch is said in the notice and `caselog status`)
+    auto_accept_maps: bool = False
 
     @field_validator("timezone")
     @classmethod

@@ -30,10 +30,7 @@ CALENDAR_KINDS = frozenset(
 
 def _escape(text: str) -> str:
     return (
-        visible(text, one_line=True)
-        .replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
+        visible(text, one_line=True).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     )
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import tomli_w
 
-from agent.app.sync import marketplace_maps
+from agent.app.maps import maps_in_use
 from agent.config import Account, parse_settings
 from agent.errors import AuthRequired, ConfigError
 from agent.home import Home, write_private
@@ -134,7 +134,7 @@ def config_text(account: Account) -> str:
 
 
 def _verify(home: Home, account: Account, creds: Credentials) -> Path:
-    _, smap = marketplace_maps(account)[0]
+    _, smap = maps_in_use(home, account)[0]
     state = home.state_path(account.name)
     with BrowserSession() as session:
         ctx = session.context(account, state, lambda a: creds)

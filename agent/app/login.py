@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from agent.app.sync import marketplace_maps
+from agent.app.maps import maps_in_use
 from agent.config import Account
 from agent.core.models import utcnow
 from agent.errors import ConfigError
@@ -41,7 +41,7 @@ def login(
         raise ConfigError(f"--save-state {save_to} is a folder; name a file, e.g. session.json")
     if headed:
         require_display(account.name)
-    _, smap = marketplace_maps(account)[0]
+    _, smap = maps_in_use(home, account)[0]
     landing = smap.urls.lobby
     with BrowserSession(headless=not headed) as session:
         ctx = session.context(account, home.state_path(account.name), for_person=headed)

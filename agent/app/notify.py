@@ -54,20 +54,25 @@ def compose(
     events: Sequence[Event],
     due: Sequence[Flag],
     cases: Iterable[Case],
+    *,
+    repair: str = "",
 ) -> Notice | None:
-    """One notice for one account's run, or None when there is nothing new."""
+    """One notice for one account's run, or None when there is nothing new. ``repair``: what
+    the sync did about a page it could not read (a selector map it learned), said first."""
     subjects = {c.case_id: c.subject for c in cases}
     news = [e for e in events if e.kind in NEWS]
-    if not news and not due:
+    if not news and not due and not repair:
         return None
     lines: list[str] = []
+    if repair:
+        lines.append(f"The Case Log changed its pages: {repair}.")
     if due:
         lines.append(f"Needs action ({len(due)}):")
         lines += [f"- case {f.case_id}: {f.reason}" for f in due]
     if news:
         lines.append(f"What changed ({len(news)}):")
         lines += [f"- {describe_event(e, subjects.get(e.case_id, ''))}" for e in news]
-    parts = []
+    parts = ["new selector map"] if repair else []
     if due:
         parts.append(f"{len(due)} need action")
     if news:

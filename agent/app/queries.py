@@ -91,9 +91,7 @@ def search(home: Home, settings: Settings, text: str, account: str | None = None
     return hits
 
 
-def changes(
-    home: Home, settings: Settings, account: str | None, since: datetime
-) -> list[Event]:
+def changes(home: Home, settings: Settings, account: str | None, since: datetime) -> list[Event]:
     """Every event detected at or after ``since``, oldest first."""
     events: list[Event] = []
     for _, store in each_store(home, settings, account):

@@ -58,7 +58,7 @@ def run_round(
         now_due = due_now(flags, now)
         told = set(store.meta().get("notified_flags", []))
         fresh = [f for f in now_due if f.flag_id not in told]
-        notice = compose(account.name, result.events, fresh, store.cases())
+        notice = compose(account.name, result.events, fresh, store.cases(), repair=result.repair)
         if notice is not None and notifier.send(notice):
             store.set_meta(notified_flags=sorted(told | {f.flag_id for f in fresh}))
             store.commit()

@@ -30,8 +30,8 @@ from pydantic import BaseModel, Field
 from agent.app.accounts import stored_accounts
 from agent.app.journal import process_alive, read_notify, read_watch
 from agent.app.logs import LOG_FILE
+from agent.app.maps import maps_in_use
 from agent.app.notify import target_name
-from agent.app.sync import marketplace_maps
 from agent.config import Account, Settings
 from agent.core.models import Snapshot, utcnow
 from agent.errors import CaselogError, ExitCode
@@ -238,7 +238,7 @@ def check_sessions(home: Home, accounts: list[Account]) -> dict[str, str]:
     try:
         with BrowserSession() as browser:
             for account in saved:
-                _, smap = marketplace_maps(account)[0]
+                _, smap = maps_in_use(home, account)[0]
                 ctx = browser.context(
                     account,
                     home.state_path(account.name),

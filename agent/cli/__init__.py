@@ -6,12 +6,13 @@ when imported here.
 
 from __future__ import annotations
 
-from agent.cli import (  # noqa: F401
+from agent.cli import (  # noqa: F401  (each module registers its commands)
     archive,
     cases,
     demo,
     first_run,
     install,
+    maps,
     service,
     status,
     todo,

@@ -88,9 +88,7 @@ def _jobs(
     at = archive.generated_at
     jobs: list[Job] = []
     if "html" in chosen:
-        jobs.append(
-            partial(_index_file, "html/index.html", to_html.index_html, groups, at, now)
-        )
+        jobs.append(partial(_index_file, "html/index.html", to_html.index_html, groups, at, now))
     if "csv" in chosen:
         jobs.append(partial(_csv_files, groups, now))
     if "json" in chosen:

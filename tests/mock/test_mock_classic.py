@@ -296,8 +296,12 @@ def test_reopen_refused_after_the_window_over_http(
     seller: SellerClient, admin: AdminClient
 ) -> None:
     case = by_subject(admin.ground_truth(), "Shipping template not applied")  # answered 18 days ago
-    seller.get(select_path("/home", KITCHEN, US))
-    res = seller.post_form("/gp/case-dashboard/reopen", {"caseID": case["case_id"]})
+    token = seller.csrf_token(
+        select_path(f"/gp/case-dashboard/view-case.html?caseID={case['case_id']}", KITCHEN, US)
+    )
+    res = seller.post_form(
+        "/gp/case-dashboard/reopen", {"caseID": case["case_id"], "anti-csrftoken-a2z": token}
+    )
     assert res.status == 400 and "cannot be reopened" in res.text
     assert by_subject(admin.ground_truth(), "Shipping template")["status"] == "ANSWERED"
 

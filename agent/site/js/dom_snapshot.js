@@ -2,8 +2,9 @@
 // open shadow roots and <template> contents included. Each element: [tag, attrs, text,
 // children, shadowChildren, templateText], where text is the element's own text nodes
 // (in order, between its children as "\u0000" marks so the learner can rebuild textContent)
-// Arguments: none. Answer: one JSON string (the driver's own encoding of a deep tree is slow).
-() => {
+// Argument: null for the page as it is, or the HTML of a saved page, parsed (scripts never
+// run) and walked instead. Answer: one JSON string (the driver's encoding of a tree is slow).
+(html) => {
   const SKIP = new Set(["SCRIPT", "STYLE", "NOSCRIPT", "LINK", "META", "SVG", "PATH"]);
   const walk = (el) => {
     const attrs = {};
@@ -22,5 +23,6 @@
     const template = el.tagName === "TEMPLATE" ? el.content.textContent : null;
     return [el.tagName.toLowerCase(), attrs, parts.join(""), kids, shadow, template];
   };
-  return JSON.stringify({ url: location.href, root: walk(document.documentElement) });
+  const doc = html === null ? document : new DOMParser().parseFromString(html, "text/html");
+  return JSON.stringify({ url: location.href, root: walk(doc.documentElement) });
 }

@@ -165,8 +165,11 @@ class Compound:
     @property
     def weight(self) -> int:
         """How much it says (fewer parts is simpler; ties go to the simpler one)."""
-        return len(self.attrs) + len(self.classes) + (1 if self.tag else 0) + (
-            self.has.weight if self.has else 0
+        return (
+            len(self.attrs)
+            + len(self.classes)
+            + (1 if self.tag else 0)
+            + (self.has.weight if self.has else 0)
         )
 
 
