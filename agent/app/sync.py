@@ -14,6 +14,7 @@ snapshot, diff it into events (complete runs only), keep the page that could not
 
 from __future__ import annotations
 
+import glob
 import json
 import time
 import uuid
@@ -466,13 +467,13 @@ class AccountSync:
 
 
 def prune_failed_pages(home: Home, account: str, keep: int) -> list[Path]:
-    """Remove ``account``'s kept pages (and their notes) but the newest ``keep``; return the
-    pages removed."""
+    """Remove ``account``'s kept pages but the newest ``keep``, with everything kept beside
+    each (its note, a map learned from it: ``<stem>.*``); return the pages removed."""
     pages = home.failed_pages_of(account)
     removed = pages[: max(len(pages) - keep, 0)]
     for page in removed:
-        page.unlink(missing_ok=True)
-        page.with_suffix(".json").unlink(missing_ok=True)
+        for companion in page.parent.glob(glob.escape(page.stem) + ".*"):
+            companion.unlink(missing_ok=True)
     return removed
 
 

@@ -205,6 +205,7 @@ def test_failed_pages_are_pruned_per_account(home: Home) -> None:
             stem = f"2026112{i}T120000Z-0000000{i}-{account}"
             (folder / f"{stem}.html").write_text("page")
             (folder / f"{stem}.json").write_text("{}")
+            (folder / f"{stem}.map.toml").write_text("")  # a map learned from that page
     removed = prune_failed_pages(home, "demo", keep=2)
     assert [p.name[:9] for p in removed] == ["20261120T", "20261121T", "20261122T"]
     assert [p.name for p in home.failed_pages_of("demo")] == [
@@ -213,6 +214,7 @@ def test_failed_pages_are_pruned_per_account(home: Home) -> None:
     ]
     assert len(home.failed_pages_of("x-demo")) == 5  # another account's pages are its own
     assert len(list(folder.glob("*-demo.json"))) == 2 + 5
+    assert len(list(folder.glob("*-demo.map.toml"))) == 2 + 5
 
 
 # -- caselog status ------------------------------------------------------------------------
