@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -229,6 +230,18 @@ class WatchSettings(Strict):
     quiet_hours: tuple[int, int] | None = None
     digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
     failures_before_alert: int = Field(default=3, ge=1)
+    # `caselog status` exits non-zero when an account has had no complete sync for longer;
+    # unset: three intervals, and at least an hour (3 h with the default hourly interval)
+    stale_after_hours: float | None = Field(default=None, gt=0)
+    # pages that could not be read, kept per account in failed-pages/ (the newest N)
+    keep_failed_pages: int = Field(default=20, ge=0)
+
+    @property
+    def stale_after(self) -> timedelta:
+        """How long an account may go without a complete sync before it is stale."""
+        if self.stale_after_hours is not None:
+            return timedelta(hours=self.stale_after_hours)
+        return timedelta(minutes=max(3 * self.interval_minutes, 60))
 
 
 class NotifySettings(Strict):

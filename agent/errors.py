@@ -22,6 +22,7 @@ class ExitCode(IntEnum):
     AUTH = 3  # a person must log in (`caselog login --headed`)
     INCOMPLETE = 4  # the site could not be read completely
     SERVICE = 5  # the platform's service manager is missing or refused
+    STALE = 6  # `caselog status`: an account has had no complete sync for too long
 
 
 class IncompleteReason(StrEnum):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import time
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ from agent.errors import HomeError, UnsafePath
 
 ENV_HOME = "CASELOG_HOME"
 CONFIG_FILE = "caselog.toml"
+FAILED_PAGE = re.compile(r"(?P<snapshot>\d{8}T\d{6}Z-[0-9a-f]{8})-(?P<account>.+)\.html")
+"""A kept page's name: the snapshot id (a UTC time and 8 hex digits), then the account."""
 
 
 def inside(folder: Path, name: str) -> Path:
@@ -102,10 +105,17 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes, *, own_folder: bool = True) -> None:
     """Write ``data`` atomically to ``path`` with mode 0600 (temp file, fsync, rename); the
-    folder is created 0700 when missing. A refused write is a :class:`HomeError`."""
-    private_dir(path.parent)
+    folder is created 0700 when missing. A refused write is a :class:`HomeError`.
+
+    ``own_folder=False`` is for a file the user named outside the home (``caselog login
+    --save-state ~/session.json``): its folder must exist and is left as it is (a home
+    folder is never made 0700 behind the user's back)."""
+    if own_folder:
+        private_dir(path.parent)
+    elif not path.parent.is_dir():
+        raise HomeError(f"the folder {path.parent} does not exist; create it or name another file")
     if path.is_dir():
         raise HomeError(f"{path} is a folder where caselog keeps a file; move it aside")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -190,6 +200,29 @@ class Home:
     @property
     def failed_pages(self) -> Path:
         return self.folder("failed-pages")
+
+    def failed_pages_of(self, account: str) -> list[Path]:
+        """The pages kept for ``account`` (``<snapshot id>-<account>.html``), oldest first;
+        nothing is created."""
+        folder = self.root / "failed-pages"
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in folder.glob("*.html"):
+            match = FAILED_PAGE.fullmatch(path.name)
+            if match and match.group("account") == account:
+                found.append(path)
+        return sorted(found, key=lambda p: p.name)
+
+    def monitor_file(self, name: str) -> Path:
+        """A record ``caselog watch`` keeps for ``caselog status`` (``monitor/watch.json``,
+        ``monitor/notify.json``); not in ``state/``, where an account named ``watch`` keeps
+        its session."""
+        return inside(self.root / "monitor", name)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "logs"
 
     @property
     def calendar_file(self) -> Path:

@@ -10,6 +10,7 @@ stores.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from agent.export.render import ExportResult, write_archive
 from agent.home import Home
 from agent.store import FlagStateRecord, Store
 
-__all__ = ["build_archive", "export_archive", "import_archive"]
+__all__ = ["ImportedAccount", "build_archive", "export_archive", "import_archive"]
 
 
 def build_archive(home: Home, settings: Settings, account: str | None = None) -> Archive:
@@ -87,13 +88,40 @@ def export_archive(
     )
 
 
-def import_archive(home: Home, path: Path) -> dict[str, int]:
+@dataclass(frozen=True)
+class ImportedAccount:
+    """What ``caselog import`` restored for one account, and whether anything syncs it."""
+
+    account: str
+    cases: int
+    messages: int
+    events: int
+    configured: bool
+    store_file: Path
+
+    def next_step(self) -> str:
+        """One sentence: how the account is seen now, and how to start syncing it."""
+        if self.configured:
+            return (
+                f"{self.account} is in caselog.toml: `caselog sync --account {self.account}` "
+                "continues from what was imported"
+            )
+        return (
+            f"{self.account} is not in caselog.toml, so it is archived: `caselog cases`, "
+            "`show`, `search`, `due`, `export` and `status` show it, nothing syncs it; to sync "
+            f"it, run `caselog init --account {self.account}` (or add an [[accounts]] table "
+            f"named {self.account}), then `caselog sync --account {self.account}`"
+        )
+
+
+def import_archive(home: Home, settings: Settings, path: Path) -> list[ImportedAccount]:
     """Restore an ``archive.json`` into ``home``; each account's database must be empty."""
     try:
         archive = from_json_bytes(path.read_bytes())
     except OSError as exc:
         raise ConfigError(f"cannot read {path} ({exc.strerror}); check the path") from None
-    counts: dict[str, int] = {}
+    configured = {a.name for a in settings.accounts}
+    done: list[ImportedAccount] = []
     for acc in archive.accounts:
         with open_store(home, acc.account) as store:
             if store.cases() or store.messages() or store.events():
@@ -116,5 +144,14 @@ def import_archive(home: Home, path: Path) -> dict[str, int]:
             )
             store.set_meta(timezone=acc.timezone)
             store.commit()
-        counts[acc.account] = len(acc.cases)
-    return counts
+        done.append(
+            ImportedAccount(
+                account=acc.account,
+                cases=len(acc.cases),
+                messages=len(acc.messages),
+                events=len(acc.events),
+                configured=acc.account in configured,
+                store_file=home.store_path(acc.account),
+            )
+        )
+    return done

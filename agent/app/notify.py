@@ -1,11 +1,19 @@
 """Reminders through apprise URLs (desktop, e-mail, chat webhooks): batched per run, and
-only for what is newly changed or newly due; nothing is said twice."""
+only for what is newly changed or newly due; nothing is said twice.
+
+Each URL is sent to on its own, so that a target that is down is known by name: with a
+:class:`~agent.app.journal.NotifyJournal`, each target's last success and last failure (with
+apprise's reason) are kept for ``caselog status``. Targets are named as apprise shows them
+with their secrets masked (:func:`target_name`), never by the URL itself.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from agent.app.journal import NotifyJournal
 from agent.core.models import Case, Event, EventKind, Flag
 from agent.core.text import visible
 
@@ -73,19 +81,50 @@ def compose(
     return Notice(f"caselog {account}: {', '.join(parts)}", body)
 
 
+def target_name(url: str) -> str:
+    """``url`` as apprise shows it with its secrets masked, without its options."""
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        return url.split("://", 1)[0] + "://… (not a URL apprise knows)"
+    return str(plugin.url(privacy=True)).split("?", 1)[0]
+
+
+class _Complaints(logging.Handler):
+    """What apprise says went wrong while it sends (its WARNING and ERROR lines)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 class Notifier:
     """Sends notices to the configured apprise URLs; an empty list sends nothing."""
 
-    def __init__(self, urls: Sequence[str]) -> None:
+    def __init__(self, urls: Sequence[str], journal: NotifyJournal | None = None) -> None:
         self.urls = list(urls)
+        self.journal = journal
 
     def send(self, notice: Notice) -> bool:
         """Deliver ``notice`` to every URL; True when all accepted it (or there are none)."""
-        if not self.urls:
-            return True
+        return all([self._send_one(url, notice) for url in self.urls])
+
+    def _send_one(self, url: str, notice: Notice) -> bool:
         import apprise
 
         sender = apprise.Apprise()
-        for url in self.urls:
-            sender.add(url)
-        return bool(sender.notify(title=notice.title, body=notice.body))
+        complaints = _Complaints()
+        apprise_log = logging.getLogger("apprise")
+        apprise_log.addHandler(complaints)
+        try:
+            ok = bool(sender.add(url)) and bool(sender.notify(title=notice.title, body=notice.body))
+        finally:
+            apprise_log.removeHandler(complaints)
+        if self.journal is not None:
+            why = complaints.lines[-1] if complaints.lines else "apprise refused the URL"
+            self.journal.record(target_name(url), ok, "" if ok else visible(why, one_line=True))
+        return ok

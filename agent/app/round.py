@@ -27,6 +27,16 @@ class RoundOutcome:
     due: list[Flag] = field(default_factory=list)
     notice: Notice | None = None
 
+    def facts(self) -> dict[str, int]:
+        """What the round's log line says: cases read, details read, events, due."""
+        counters = self.sync.snapshot.counters
+        return {
+            "cases": counters.rows_seen,
+            "details": counters.details_read,
+            "events": len(self.sync.events),
+            "due": len(self.due),
+        }
+
 
 def run_round(
     session: BrowserSession,

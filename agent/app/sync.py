@@ -8,11 +8,13 @@ no events come from it. Cases and messages that *were* read are still kept (they
 :meth:`AccountSync.run` reads like the table of contents of a sync: open the store and the
 browser context, read each marketplace (:meth:`~AccountSync._read_marketplace`), make the
 snapshot, diff it into events (complete runs only), keep the page that could not be read
-(incomplete runs only), commit once.
+(incomplete runs only), commit once, and let go of kept pages beyond the newest
+``[watch] keep_failed_pages`` of the account.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import time
 import uuid
@@ -51,6 +53,7 @@ __all__ = [
     "AccountSync",
     "SyncProgress",
     "SyncResult",
+    "prune_failed_pages",
     "sync_accounts",
 ]
 
@@ -348,6 +351,7 @@ class AccountSync:
         if store.meta().get("timezone") != self.account.timezone:
             store.set_meta(timezone=self.account.timezone)
         store.commit()
+        prune_failed_pages(self.home, self.account.name, self.settings.watch.keep_failed_pages)
         return result
 
     def _snapshot(self, run: _Run, maps: list[tuple[Marketplace | None, SelectorMap]]) -> Snapshot:
@@ -460,6 +464,17 @@ class AccountSync:
         }
         write_private(inside(folder, f"{stem}.json"), json.dumps(note, indent=2).encode())
         return str(page)
+
+
+def prune_failed_pages(home: Home, account: str, keep: int) -> list[Path]:
+    """Remove ``account``'s kept pages but the newest ``keep``, with everything kept beside
+    each (its note, a map learned from it: ``<stem>.*``); return the pages removed."""
+    pages = home.failed_pages_of(account)
+    removed = pages[: max(len(pages) - keep, 0)]
+    for page in removed:
+        for companion in page.parent.glob(glob.escape(page.stem) + ".*"):
+            companion.unlink(missing_ok=True)
+    return removed
 
 
 def sync_accounts(

@@ -2,11 +2,16 @@
 
 - The ``schedule`` library runs one job per account every N minutes (plus random jitter) and
   a daily digest. Jobs run one after another in this thread, so runs never overlap.
-- A failing job never stops the loop: it runs again next round. An expected failure (a
-  :class:`CaselogError`: the site was blank, a page failed, the store was locked) is logged as
-  its one sentence; anything else is a bug and is logged with its traceback. After K
-  failures in a row one "monitoring is broken: <reason>" notice goes out; a login that needs
-  a person is said once, at once. A success clears both.
+- Each round is one log line per account: its result (complete, incomplete, needs a person,
+  failed), how long it took, and for a complete one the cases read, the events and what is
+  due. An expected failure (a :class:`CaselogError`: the site was blank, a page failed, the
+  store was locked) is its one sentence; anything else is a bug and its record carries the
+  traceback, which only the log file shows (:mod:`agent.app.logs`).
+- A failing job never stops the loop: it runs again next round. After K failures in a row
+  one "monitoring is broken: <reason>" notice goes out; a login that needs a person is said
+  once, at once. A success clears both.
+- What ``caselog status`` needs is kept in ``monitor/`` (:mod:`agent.app.journal`): each
+  round's result, the next scheduled run, and each notification target's last success.
 - SIGINT and SIGTERM stop the loop between jobs. After a sleep or suspend an overdue job
   runs once, not once per missed interval (``schedule`` reschedules from the run time).
 """
@@ -16,15 +21,18 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from types import FrameType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import schedule
 
 from agent.app.calendar_ics import write_calendar
+from agent.app.journal import NotifyJournal, RoundRecord, WatchJournal
 from agent.app.notify import Notice, Notifier
 from agent.app.round import RoundOutcome, run_round
 from agent.app.todo import due
@@ -37,6 +45,14 @@ from agent.site.session import BrowserSession
 log = logging.getLogger("caselog.watch")
 
 RoundFn = Callable[[Account], object]
+
+
+class IncompleteRound(SiteUnavailable):
+    """A round whose sync could not read everything (stored as incomplete, no alarm)."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        super().__init__(f"{summary['reason']}: {summary['detail']}")
+        self.summary = summary
 
 
 @dataclass
@@ -57,6 +73,7 @@ class Watch:
     clock: Callable[[], datetime] = utcnow
     stop_event: threading.Event = field(default_factory=threading.Event)
     health: dict[str, AccountHealth] = field(default_factory=dict)
+    journal: WatchJournal | None = None
 
     def in_quiet_hours(self, account: Account) -> bool:
         quiet = self.settings.watch.quiet_hours
@@ -67,33 +84,103 @@ class Watch:
         return start <= hour < end if start <= end else (hour >= start or hour < end)
 
     def job(self, account: Account) -> None:
-        if self.stop_event.is_set() or self.in_quiet_hours(account):
+        if self.stop_event.is_set():
+            return
+        if self.in_quiet_hours(account):
+            log.debug("%s: quiet hours, no round", account.name)
             return
         health = self.health.setdefault(account.name, AccountHealth())
         health.rounds += 1
+        started = time.monotonic()
+        at = self.clock()
         try:
-            self.run_round(account)
+            outcome = self.run_round(account)
         except AuthRequired as exc:
-            self._failed(account, health, str(exc), at_once=True)
+            self._failed(account, health, at, started, "needs_person", str(exc), at_once=True)
+        except IncompleteRound as exc:
+            self._failed(account, health, at, started, "incomplete", str(exc), at_once=False)
         except CaselogError as exc:
-            self._failed(account, health, str(exc), at_once=False)
+            self._failed(account, health, at, started, "failed", str(exc), at_once=False)
         except Exception as exc:  # a bug: keep watching, but say where it happened
-            log.exception("round for %s failed unexpectedly", account.name)
-            self._failed(account, health, str(exc) or type(exc).__name__, at_once=False)
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            self._failed(account, health, at, started, "bug", reason, at_once=False)
         else:
-            if health.alerted:
-                self.notifier.send(
-                    Notice(
-                        f"caselog {account.name}: monitoring works again",
-                        "The last round succeeded.",
-                    )
-                )
-            health.failures, health.alerted, health.last_error = 0, False, ""
+            self._succeeded(account, health, at, started, outcome)
 
-    def _failed(self, account: Account, health: AccountHealth, reason: str, at_once: bool) -> None:
+    def _succeeded(
+        self, account: Account, health: AccountHealth, at: datetime, started: float, outcome: object
+    ) -> None:
+        seconds = time.monotonic() - started
+        facts: dict[str, int] = outcome.facts() if isinstance(outcome, RoundOutcome) else {}
+        said = ""
+        if facts:
+            said = (
+                f": {facts['cases']} cases listed, {facts['details']} read in full, "
+                f"{facts['events']} events, {facts['due']} due"
+            )
+        log.info("%s: complete in %.1f s%s", account.name, seconds, said)
+        self._journal(
+            account,
+            RoundRecord(
+                at.isoformat(),
+                "complete",
+                round(seconds, 2),
+                cases=facts.get("cases"),
+                events=facts.get("events"),
+                due=facts.get("due"),
+            ),
+        )
+        if health.alerted:
+            self.notifier.send(
+                Notice(
+                    f"caselog {account.name}: monitoring works again",
+                    "The last round succeeded.",
+                )
+            )
+        health.failures, health.alerted, health.last_error = 0, False, ""
+
+    def _journal(self, account: Account, record: RoundRecord) -> None:
+        if self.journal is not None:
+            self.journal.round(account.name, record)
+
+    def _failed(
+        self,
+        account: Account,
+        health: AccountHealth,
+        at: datetime,
+        started: float,
+        result: str,
+        reason: str,
+        at_once: bool,
+    ) -> None:
+        seconds = time.monotonic() - started
         health.failures += 1
         health.last_error = reason
-        log.warning("%s: round failed (%d in a row): %s", account.name, health.failures, reason)
+        said = {
+            "needs_person": "needs a person",
+            "incomplete": "incomplete",
+            "failed": "failed",
+            "bug": "failed unexpectedly",
+        }[result]
+        log.log(
+            logging.ERROR if result == "bug" else logging.WARNING,
+            "%s: %s in %.1f s (%d in a row): %s",
+            account.name,
+            said,
+            seconds,
+            health.failures,
+            reason,
+            exc_info=True if result == "bug" else None,
+        )
+        self._journal(
+            account,
+            RoundRecord(
+                at.isoformat(),
+                "failed" if result == "bug" else result,
+                round(seconds, 2),
+                detail=reason,
+            ),
+        )
         limit = 1 if at_once else self.settings.watch.failures_before_alert
         if health.failures >= limit and not health.alerted:
             health.alerted = True
@@ -122,9 +209,21 @@ class Watch:
             every = sched.every(interval)
             if jitter:
                 every = every.to(interval + jitter)
-            every.seconds.do(self.job, account)
+            every.seconds.do(self.job, account).tag(account.name)
         sched.every().day.at(self.settings.watch.digest_time).do(self.send_digest)
         return sched
+
+    def _record_next_runs(self, sched: schedule.Scheduler) -> None:
+        """Each account's next run, for ``caselog status`` (schedule keeps local time)."""
+        if self.journal is None:
+            return
+        runs = {
+            account.name: job.next_run.astimezone(UTC)
+            for account in self.accounts
+            for job in sched.get_jobs(account.name)
+            if job.next_run is not None
+        }
+        self.journal.next_runs(runs)
 
     def install_signal_handlers(self) -> None:
         def stop(signum: int, frame: FrameType | None) -> None:
@@ -136,20 +235,28 @@ class Watch:
 
     def run(self, max_rounds: int | None = None) -> None:
         """Run every account once now, then on schedule until stopped."""
+        names = [a.name for a in self.accounts]
+        if self.journal is not None:
+            self.journal.started(names)
+        try:
+            self._loop(max_rounds)
+        finally:
+            if self.journal is not None:
+                self.journal.stopped(names)
+
+    def _loop(self, max_rounds: int | None) -> None:
         sched = self.scheduler()
         for account in self.accounts:
             if self.stop_event.is_set():
                 return
             self.job(account)
         while not self.stop_event.is_set():
+            self._record_next_runs(sched)
             if max_rounds is not None and all(h.rounds >= max_rounds for h in self.health.values()):
                 return
             sched.run_pending()  # a job started after a stop signal returns at once
             idle = sched.idle_seconds
             self.stop_event.wait(timeout=min(max(idle or 1.0, 0.05), 30.0))
-
-
-Say = Callable[[str], None]
 
 
 def watch(
@@ -158,22 +265,17 @@ def watch(
     accounts: list[Account],
     *,
     rounds: int | None = None,
-    say: Say = lambda line: None,
 ) -> None:
     """``caselog watch``: rounds for ``accounts`` on the schedule until SIGINT/SIGTERM (or
-    ``rounds`` rounds each); ``say`` gets one line per round."""
-    notifier = Notifier(settings.notify.urls)
+    ``rounds`` rounds each); one log line per round (:mod:`agent.app.logs` sets up where)."""
+    notifier = Notifier(settings.notify.urls, NotifyJournal(home))
 
     def one_round(account: Account) -> RoundOutcome:
         with BrowserSession() as session:
             outcome = run_round(session, account, settings, home, notifier)
         summary = outcome.sync.summary()
         if not summary["complete"]:
-            raise SiteUnavailable(f"sync incomplete ({summary['reason']}: {summary['detail']})")
-        say(
-            f"{datetime.now():%H:%M:%S} {account.name}: {summary['cases_seen']} cases, "
-            f"{len(outcome.due)} due, {summary['events']} change(s)"
-        )
+            raise IncompleteRound(summary)
         return outcome
 
     def digest() -> Notice | None:
@@ -185,6 +287,7 @@ def watch(
         body = "\n".join(f"- case {f.case_id}: {f.reason}" for f in items)
         return Notice(f"caselog daily digest: {len(items)} item(s) need action", body)
 
-    w = Watch(settings, accounts, one_round, notifier, digest=digest)
+    journal = WatchJournal(home, settings.watch.interval_minutes)
+    w = Watch(settings, accounts, one_round, notifier, digest=digest, journal=journal)
     w.install_signal_handlers()
     w.run(max_rounds=rounds)

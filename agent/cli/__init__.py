@@ -10,9 +10,11 @@ from agent.cli import (  # noqa: F401  (each module registers its commands)
     archive,
     cases,
     demo,
+    first_run,
     install,
     maps,
     service,
+    status,
     todo,
     watch,
 )

@@ -72,12 +72,33 @@ def export_cmd(
 @handle_errors
 def import_cmd(
     path: Annotated[Path, typer.Argument(help="An archive.json written by caselog export.")],
+    config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Restore an exported archive.json into an empty home."""
-    counts = import_archive(home(), path)
+    """Restore an exported archive.json into an empty home, and say how to sync it."""
+    done = import_archive(home(), settings(config), path)
     if json_out:
-        print_json(counts)
+        print_json(
+            [
+                {
+                    "account": d.account,
+                    "cases": d.cases,
+                    "messages": d.messages,
+                    "events": d.events,
+                    "configured": d.configured,
+                    "archived": not d.configured,
+                    "store_file": str(d.store_file),
+                    "next_step": d.next_step(),
+                }
+                for d in done
+            ]
+        )
         return
-    for account, n in counts.items():
-        out.print(f"{account}: {n} case(s) imported")
+    if not done:
+        out.print(f"{path} holds no account; nothing was imported")
+    for d in done:
+        out.print(
+            f"{d.account}: {d.cases} case(s), {d.messages} message(s) and {d.events} event(s) "
+            f"imported into {d.store_file}"
+        )
+        out.print(f"  {d.next_step()}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from agent.app.login import import_state
 from agent.app.login import login as sign_in_and_save
 from agent.app.queries import list_cases, parse_status, search, show_case
 from agent.app.sync import SyncProgress, sync_accounts
@@ -46,19 +48,81 @@ def _pick_accounts(config: Settings, account: str | None, all_: bool) -> list[Ac
 def login(
     account: AccountOpt = None,
     headed: HeadedOpt = False,
+    save_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-state",
+            help="Also write the signed-in session to this file (mode 0600), to carry it to "
+            "another machine.",
+        ),
+    ] = None,
+    import_state_: Annotated[
+        Path | None,
+        typer.Option(
+            "--import-state",
+            help="Take a session saved elsewhere with --save-state (checked, opens no browser).",
+        ),
+    ] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a person.")] = 600,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Sign in and save the session (0600). --headed lets a person solve captchas and codes."""
-    acc = settings(config).account(account)
+    """Sign in and save the session (0600). --headed lets a person solve captchas and codes;
+    --save-state FILE on a desktop and --import-state FILE on a server carry the session."""
+    config_ = settings(config)
+    if import_state_ is not None:
+        if headed or save_state is not None:
+            raise ConfigError(
+                "--import-state takes a saved session; give it without --headed or --save-state"
+            )
+        if account is None and len(config_.accounts) > 1:
+            raise ConfigError(
+                "--import-state needs --account: say which account the session belongs to"
+            )
+        done = import_state(home(), config_.account(account), import_state_)
+        if json_out:
+            print_json(
+                {
+                    "account": done.account,
+                    "imported_from": str(done.source),
+                    "state_file": str(done.state_file),
+                    "cookies": done.cookies,
+                    "dropped": done.dropped,
+                }
+            )
+            return
+        dropped = f" ({done.dropped} for other hosts left out)" if done.dropped else ""
+        out.print(
+            f"session for {done.account} imported from {done.source} to {done.state_file} (mode "
+            f"0600): {done.cookies} cookie(s){dropped}; `caselog status --check-session` "
+            "tells whether it still works"
+        )
+        return
+    acc = config_.account(account)
     state_file = sign_in_and_save(
-        home(), acc, headed=headed, timeout_s=timeout, say=lambda line: err.print(line)
+        home(),
+        acc,
+        headed=headed,
+        timeout_s=timeout,
+        save_to=save_state,
+        say=lambda line: err.print(line),
     )
     if json_out:
-        print_json({"account": acc.name, "signed_in": True, "state_file": str(state_file)})
-    else:
-        out.print(f"signed in to {acc.name}; session saved to {state_file} (mode 0600)")
+        print_json(
+            {
+                "account": acc.name,
+                "signed_in": True,
+                "state_file": str(state_file),
+                "saved_to": str(save_state) if save_state else None,
+            }
+        )
+        return
+    out.print(f"signed in to {acc.name}; session saved to {state_file} (mode 0600)")
+    if save_state is not None:
+        out.print(
+            f"also saved to {save_state} (mode 0600): copy it to the machine that runs caselog "
+            f"and run `caselog login --account {acc.name} --import-state {save_state.name}` there"
+        )
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from agent.home import Home
 __all__ = [
     "AccountOpt",
     "ConfigOpt",
+    "ConsoleLog",
     "JsonOpt",
     "app",
     "err",
@@ -42,7 +44,7 @@ app = typer.Typer(
     name="caselog",
     help="A local companion agent for the Amazon Seller Central Case Log.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # caselog --install-completion / --show-completion
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -64,6 +66,17 @@ class SafeConsole(Console):
 
 out = SafeConsole()
 err = SafeConsole(stderr=True)
+
+
+class ConsoleLog(logging.Handler):
+    """Log records on the terminal (stderr), through the safe console like all our output."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            err.print(self.format(record))
+        except Exception:
+            self.handleError(record)
+
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 

@@ -10,9 +10,20 @@ from typing import Annotated
 
 import typer
 
+from agent.app.logs import setup_logging
 from agent.app.service import load_env_file, open_log
 from agent.app.watch import watch as run_watch
-from agent.cli.common import AccountOpt, ConfigOpt, app, err, handle_errors, home, settings
+from agent.cli.common import (
+    AccountOpt,
+    ConfigOpt,
+    ConsoleLog,
+    app,
+    handle_errors,
+    home,
+    settings,
+)
+
+log = logging.getLogger("caselog.watch")
 
 
 @app.command()
@@ -23,7 +34,10 @@ def watch(
         int | None, typer.Option(help="Stop after this many rounds per account (default: never).")
     ] = None,
     config: ConfigOpt = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each round.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Log more: debug lines, and what apprise sent where."),
+    ] = False,
     env_file: Annotated[
         Path | None,
         typer.Option(
@@ -34,22 +48,31 @@ def watch(
     ] = None,
     log_file: Annotated[
         Path | None,
-        typer.Option("--log-file", help="Append all output to this file instead of the terminal."),
+        typer.Option(
+            "--log-file",
+            help="Append the terminal's lines to this file instead (a service has no terminal); "
+            "logs/caselog.log in the home keeps everything either way.",
+        ),
     ] = None,
 ) -> None:
-    """Sync, evaluate and notify on a schedule until stopped (Ctrl-C or SIGTERM)."""
+    """Sync, evaluate and notify on a schedule until stopped (Ctrl-C or SIGTERM): one log
+    line per round and account, the whole log in logs/caselog.log in the home."""
     if log_file is not None:
         sys.stdout = sys.stderr = open_log(log_file)  # a service has no terminal
     if env_file is not None:
         load_env_file(env_file)
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s"
-    )
+    where = home()
+    path = setup_logging(where, verbose=verbose, console=ConsoleLog())
     config_ = settings(config)
     accounts = config_.selected(account)
     if not accounts:
         config_.account(None)
     interval = timedelta(minutes=config_.watch.interval_minutes)
-    err.print(f"watching {', '.join(a.name for a in accounts)} every {interval}; Ctrl-C stops")
-    run_watch(home(), config_, accounts, rounds=rounds, say=lambda line: err.print(line))
-    err.print("stopped")
+    log.info(
+        "watching %s every %s; the log is %s; Ctrl-C stops",
+        ", ".join(a.name for a in accounts),
+        interval,
+        path,
+    )
+    run_watch(where, config_, accounts, rounds=rounds)
+    log.info("stopped")

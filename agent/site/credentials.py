@@ -1,4 +1,11 @@
-"""Credentials by reference: environment variables or a keyring entry, never the config file."""
+"""Credentials by reference: environment variables or a keyring entry, never the config file;
+and what a person runs when credentials are not enough.
+
+Keyring entries (``caselog init`` writes them): service ``keyring_service`` of the account
+(``caselog`` by default), user name ``<email>:password`` and ``<email>:totp``. Where no
+keyring backend exists (a server without a desktop session: keyring's ``fail.Keyring``), the
+route is environment variables named by ``password_env`` / ``totp_env``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,59 @@ from dataclasses import dataclass
 
 from agent.config import Account
 from agent.errors import AuthRequired, ConfigError
+
+KEYRING_SERVICE = "caselog"
+"""The keyring service ``caselog init`` uses unless told another."""
+
+
+def login_hint(account: str) -> str:
+    """The two commands that sign a person in for ``account``: a visible browser on a machine
+    with a screen saves the session to a file, which a server (or the same machine) imports."""
+    file = f"{account}-session.json"
+    return (
+        f"sign in with `caselog login --account {account} --headed --save-state {file}` on a "
+        f"machine with a screen, then copy {file} to where caselog runs and there run "
+        f"`caselog login --account {account} --import-state {file}`"
+    )
+
+
+def keyring_user(email: str, what: str) -> str:
+    """The keyring user name of one secret: ``<email>:password`` or ``<email>:totp``."""
+    return f"{email}:{what}"
+
+
+def env_names(account: str) -> tuple[str, str]:
+    """The environment variables ``caselog init`` names when there is no keyring."""
+    stem = "".join(ch if ch.isalnum() else "_" for ch in account.upper())
+    return f"CASELOG_{stem}_PASSWORD", f"CASELOG_{stem}_TOTP"
+
+
+def no_keyring_reason() -> str | None:
+    """Why secrets cannot go to a keyring here (None: a usable backend exists)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return "the keyring package is not installed"
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring):
+        return "no keyring backend is available here (no desktop keyring or Secret Service)"
+    return None
+
+
+def store_secrets(service: str, email: str, secrets: dict[str, str]) -> None:
+    """Put ``{"password": ..., "totp": ...}`` in the keyring under ``service``."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        for what, value in secrets.items():
+            keyring.set_password(service, keyring_user(email, what), value)
+    except KeyringError as exc:
+        raise ConfigError(
+            f"the keyring refused to store the secrets ({type(exc).__name__}: {exc}); unlock "
+            "it, or use environment variables (password_env / totp_env in caselog.toml)"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -33,7 +93,7 @@ def _from_env(name: str | None, what: str, account: Account) -> str | None:
     if not value:
         raise AuthRequired(
             f"account {account.name}: the environment variable {name} (its {what}) is not set; "
-            f"export it, or run `caselog login --account {account.name} --headed`"
+            f"export it, or {login_hint(account.name)}"
         )
     return value
 
@@ -41,14 +101,26 @@ def _from_env(name: str | None, what: str, account: Account) -> str | None:
 def _from_keyring(account: Account, key: str) -> str | None:
     if not account.keyring_service:
         return None
-    try:
-        import keyring  # optional dependency
-    except ImportError:
+    why = no_keyring_reason()
+    if why:
+        password_env, totp_env = env_names(account.name)
         raise ConfigError(
-            f"account {account.name} names keyring_service but the keyring package is not "
-            "installed; `pip install keyring`, or use password_env/totp_env instead"
+            f"account {account.name} keeps its secrets in the keyring but {why}; name "
+            f'environment variables instead (password_env = "{password_env}", totp_env = '
+            f'"{totp_env}" in caselog.toml) and set them'
+        )
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        value: str | None = keyring.get_password(
+            account.keyring_service, keyring_user(account.email, key)
+        )
+    except KeyringError as exc:
+        raise ConfigError(
+            f"account {account.name}: the keyring could not be read ({type(exc).__name__}); "
+            "unlock it, or use password_env / totp_env in caselog.toml"
         ) from None
-    value: str | None = keyring.get_password(account.keyring_service, f"{account.email}:{key}")
     return value
 
 

@@ -41,15 +41,18 @@ CredentialSource = Callable[[Account], Credentials]
 """Where an account's password and TOTP secret come from (default: environment or keyring)."""
 
 
-def require_display() -> None:
-    """A visible browser needs a screen: say so before Chromium fails with a traceback."""
+def require_display(account: str = "NAME") -> None:
+    """A visible browser needs a screen: say so before Chromium fails with a traceback, and
+    name the way round it (sign in elsewhere and carry the session here)."""
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
+        file = f"{account}-session.json"
         raise NoDisplay(
-            "there is no display here for a visible browser (--headed); run the command without "
-            "--headed (it signs in with the configured password and TOTP), or sign in on a "
-            "machine with a screen"
+            "there is no display here for a visible browser (--headed); run `caselog login "
+            f"--account {account} --headed --save-state {file}` on a machine with a screen, "
+            f"copy {file} here and run `caselog login --account {account} --import-state "
+            f"{file}`, or sign in without --headed with the configured password and TOTP"
         )
 
 
@@ -96,8 +99,10 @@ class BrowserSession:
         account: Account,
         state_file: Path,
         credentials: CredentialSource = resolve,
+        *,
+        for_person: bool = False,
     ) -> AccountContext:
-        return AccountContext(self.browser, account, state_file, credentials)
+        return AccountContext(self.browser, account, state_file, credentials, for_person=for_person)
 
     def close(self) -> None:
         if self._pw is None:
@@ -115,7 +120,11 @@ class BrowserSession:
 
 
 class AccountContext:
-    """The browser context of one account: its cookies, its one page, blocking, sign-in."""
+    """The browser context of one account: its cookies, its one page, blocking, sign-in.
+
+    ``for_person``: a person looks at this page (``caselog login --headed``), so images are
+    shown (a captcha is one); other hosts stay blocked.
+    """
 
     def __init__(
         self,
@@ -123,6 +132,8 @@ class AccountContext:
         account: Account,
         state_file: Path,
         credentials: CredentialSource = resolve,
+        *,
+        for_person: bool = False,
     ) -> None:
         self.account = account
         self.origin = account.base_url
@@ -144,7 +155,8 @@ class AccountContext:
         # Playwright driver); the fetch pool's reads go from a worker of the page's origin,
         # outside the routes, and are kept to that origin by the fetch itself.
         self.context.route(foreign_hosts(self.allowed_hosts), self._block)
-        self.context.route(HEAVY_RESOURCES, self._block)
+        if not for_person:
+            self.context.route(HEAVY_RESOURCES, self._block)
         self.page: Page = self.context.new_page()
         self.blocked = 0
 
@@ -155,9 +167,13 @@ class AccountContext:
     def url(self, path: str) -> str:
         return self.origin + path
 
-    def save_state(self) -> None:
-        state = self.context.storage_state()
-        write_private(self.state_file, json.dumps(state).encode())
+    def save_state(self, also_to: Path | None = None) -> None:
+        """Keep the session (cookies) in the account's state file, and in ``also_to`` (a file
+        the user named, to carry elsewhere), both mode 0600."""
+        state = json.dumps(self.context.storage_state()).encode()
+        write_private(self.state_file, state)
+        if also_to is not None:
+            write_private(also_to, state, own_folder=False)
 
     def goto(self, path: str) -> PageKind:
         """Open ``path`` on the account's site, retrying 429/5xx and timeouts; return what

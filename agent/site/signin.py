@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from agent.core.text import squash
 from agent.errors import AuthRequired
-from agent.site.credentials import Credentials
+from agent.site.credentials import Credentials, login_hint
 from agent.site.pages import PageKind, classify, classify_url
 
 if TYPE_CHECKING:
@@ -28,10 +28,6 @@ __all__ = ["login_hint", "sign_in", "wait_for_person"]
 MAX_STEPS = 8
 
 
-def login_hint(account: str) -> str:
-    return f"run `caselog login --account {account} --headed` and sign in"
-
-
 def sign_in(ctx: AccountContext, creds: Credentials, landing: str) -> None:
     """Walk the sign-in pages with e-mail, password and TOTP, then save the session; a person
     is needed for captchas and other challenges (:class:`AuthRequired`, exit 3)."""
@@ -39,7 +35,7 @@ def sign_in(ctx: AccountContext, creds: Credentials, landing: str) -> None:
     if not creds.complete:
         raise AuthRequired(
             f"account {name} is not signed in and has no password configured; "
-            f"{login_hint(name)} (or set password_env and totp_env in caselog.toml)"
+            f"{login_hint(name)} (or configure its password: README, Credentials)"
         )
     page = ctx.page
     if classify(page) is PageKind.CONTENT:
@@ -71,7 +67,8 @@ def wait_for_person(ctx: AccountContext, landing: str, timeout_s: float = 600) -
         )
     except PlaywrightError:
         raise AuthRequired(
-            f"nobody finished signing in within {timeout_s:g} s; run the command again"
+            f"nobody finished signing in within {timeout_s:g} s; run the command again (with "
+            "--timeout for more time)"
         ) from None
     ctx.save_state()
 
@@ -111,7 +108,8 @@ def _mfa_step(page: Page, creds: Credentials, account: str) -> None:
     if not creds.totp_secret:
         raise AuthRequired(
             f"account {account} asks for a verification code and no TOTP secret is "
-            f"configured; set totp_env in caselog.toml or {login_hint(account)}"
+            f"configured; {login_hint(account)} (or configure its TOTP secret: README, "
+            "Credentials)"
         )
     page.locator("#auth-mfa-otpcode").first.fill(pyotp.TOTP(creds.totp_secret).now())
     remember = page.locator("#auth-mfa-remember-device")

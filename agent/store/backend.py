@@ -48,6 +48,10 @@ class Backend(Protocol):
 
     def exists(self) -> bool: ...
 
+    def size(self) -> int:
+        """Bytes the store's current tables take."""
+        ...
+
 
 class MemoryBackend:
     def __init__(self) -> None:
@@ -61,6 +65,9 @@ class MemoryBackend:
 
     def exists(self) -> bool:
         return bool(self.tables)
+
+    def size(self) -> int:
+        return sum(len(data) for data in self.tables.values())
 
 
 def legacy_file(folder: Path) -> Path:
@@ -94,6 +101,12 @@ class FolderBackend:
 
     def exists(self) -> bool:
         return self._current is not None or legacy_file(self.folder).is_file()
+
+    def size(self) -> int:
+        if self._current is None:
+            legacy = legacy_file(self.folder)
+            return legacy.stat().st_size if legacy.is_file() else 0
+        return sum(f.stat().st_size for f in (self.folder / self._current).glob("*.json"))
 
     def read(self, table: str) -> bytes | None:
         if self._current is None:

@@ -399,10 +399,13 @@ class Store:
 
     # -- meta ------------------------------------------------------------------------------
 
+    def size(self) -> int:
+        """Bytes the store takes on disk (its current generation)."""
+        return self._backend.size()
+
     def meta(self) -> dict[str, Any]:
         row = self._table("meta").get(doc_id=1)
         return dict(row) if isinstance(row, dict) else {}
 
     def set_meta(self, **values: Any) -> None:
         self._replace("meta", {1: {**self.meta(), **values}})
-

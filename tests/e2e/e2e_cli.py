@@ -19,14 +19,18 @@ class Cli:
     home: Path
     env: dict[str, str]
 
-    def __call__(self, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, timeout: float = 180, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``caselog ARGS``; ``stdin`` is what standard input holds (default: nothing)."""
         return subprocess.run(
             [sys.executable, "-m", "agent", *args],
             env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
-            stdin=subprocess.DEVNULL,
+            input=stdin,
+            stdin=subprocess.DEVNULL if stdin is None else None,
             check=False,
         )
 

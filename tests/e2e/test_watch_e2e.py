@@ -53,10 +53,10 @@ urls = ["{url}"]
     reader.start()
 
     def rounds() -> int:
-        return sum(" cases, " in line for line in log)
+        return sum(": complete in " in line for line in log)
 
     def failures() -> int:
-        return sum("round failed" in line for line in log)
+        return sum(": incomplete in " in line for line in log)
 
     try:
         wait_for(lambda: any("need action" in r["title"] for r in received), 90, "the first notice")
@@ -87,6 +87,8 @@ urls = ["{url}"]
     err = "".join(log)
     assert proc.returncode == 0, err
     assert "stopped" in err
+    assert "Traceback" not in err  # a blank Case Log is expected: one sentence per round
+    assert "incomplete in" in err and "(2 in a row): blank_page: " in err
     notified = [
         line for r in received for line in r["message"].splitlines() if line.startswith("- case")
     ]

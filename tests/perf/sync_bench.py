@@ -543,7 +543,8 @@ class SyncBench:
             "Ratios are taken within each round (sync and floor ran minutes apart at most), "
             "then summarised.",
             "Phases come from the mock's request log (arrival and service time of each "
-            "request), the store's CURRENT switch and the process exit; they add up to the command.",
+            "request), the store's CURRENT switch and the process exit; they add up to the "
+            "command.",
             "cpu is user+system of the command and the children it reaped (Playwright's driver, "
             "which reaps Chromium): on a shared machine it moves less than wall time.",
         ]

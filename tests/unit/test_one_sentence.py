@@ -222,7 +222,9 @@ def test_login_headed_without_a_display_is_one_sentence(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2
-    assert "there is no display here" in one_sentence(proc)
+    said = one_sentence(proc)
+    assert "there is no display here" in said
+    assert "--save-state shop-session.json" in said and "--import-state" in said
 
 
 def test_a_home_that_is_a_file_is_one_sentence(tmp_path: Path) -> None:
@@ -247,7 +249,10 @@ def test_an_empty_store_is_damage_to_report_not_a_new_database(
     home = a_home_with_a_case(tmp_path / "home")
     (db,) = home.store_path("shop").glob("g*/cases.json")
     db.write_bytes(content)
-    with Store.open(home.store_path("shop")) as store, pytest.raises(StoreCorrupt, match="is empty"):
+    with (
+        Store.open(home.store_path("shop")) as store,
+        pytest.raises(StoreCorrupt, match="is empty"),
+    ):
         store.cases()
     proc = caselog(home.root, "cases")
     assert proc.returncode == 1

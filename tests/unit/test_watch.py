@@ -75,7 +75,10 @@ def test_a_bug_in_a_round_is_logged_with_its_traceback_and_the_loop_goes_on(
     w, sink = make_watch([ZeroDivisionError("division by zero"), "ok"], failures_before_alert=1)
     w.job(ACC)
     w.job(ACC)
-    assert sink.bodies == ["monitoring is broken: division by zero", "The last round succeeded."]
+    assert sink.bodies == [
+        "monitoring is broken: ZeroDivisionError: division by zero",
+        "The last round succeeded.",
+    ]
     bug = next(r for r in caplog.records if "unexpectedly" in r.getMessage())
     assert bug.exc_info is not None and bug.exc_info[0] is ZeroDivisionError
 
