@@ -23,6 +23,7 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
+from agent.app.calendar_ics import write_calendar
 from agent.config import Account, Marketplace, Settings
 from agent.core.diff import Absences, absences, diff_snapshots
 from agent.core.models import (
@@ -410,12 +411,17 @@ def sync_accounts(
     progress: SyncProgress | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> list[SyncResult]:
-    """Sync each account in one Chromium; a login needed on one account stops the run."""
+    """Sync each account in one Chromium; a login needed on one account stops the run.
+    Afterwards the calendar (``calendar/caselog.ics``) is rewritten from what was stored."""
     results = []
-    with BrowserSession(headless=headless) as session:
-        for account in accounts:
-            sync = AccountSync(
-                session, account, settings, home, full=full, progress=progress, clock=clock
-            )
-            results.append(sync.run())
+    try:
+        with BrowserSession(headless=headless) as session:
+            for account in accounts:
+                sync = AccountSync(
+                    session, account, settings, home, full=full, progress=progress, clock=clock
+                )
+                results.append(sync.run())
+    finally:
+        if results:
+            write_calendar(home, settings, clock())
     return results

@@ -7,6 +7,9 @@
   its one sentence; anything else is a bug and is logged with its traceback. After K
   failures in a row one "monitoring is broken: <reason>" notice goes out; a login that needs
   a person is said once, at once. A success clears both.
+- Without a notification target (``[notify] urls``) ``watch`` refuses to start, unless
+  ``notify=False`` (``--no-notify``): then it only syncs and keeps the calendar, and no flag
+  is recorded as notified, so a target added later still hears of everything due.
 - SIGINT and SIGTERM stop the loop between jobs. After a sleep or suspend an overdue job
   runs once, not once per missed interval (``schedule`` reschedules from the run time).
 """
@@ -26,11 +29,12 @@ import schedule
 
 from agent.app.calendar_ics import write_calendar
 from agent.app.notify import Notice, Notifier
+from agent.app.notify import digest as digest_notice
 from agent.app.round import RoundOutcome, run_round
 from agent.app.todo import due
 from agent.config import Account, Settings
 from agent.core.models import utcnow
-from agent.errors import AuthRequired, CaselogError, SiteUnavailable
+from agent.errors import AuthRequired, CaselogError, ConfigError, SiteUnavailable
 from agent.home import Home
 from agent.site.session import BrowserSession
 
@@ -159,10 +163,13 @@ def watch(
     *,
     rounds: int | None = None,
     say: Say = lambda line: None,
+    notify: bool = True,
 ) -> None:
     """``caselog watch``: rounds for ``accounts`` on the schedule until SIGINT/SIGTERM (or
-    ``rounds`` rounds each); ``say`` gets one line per round."""
-    notifier = Notifier(settings.notify.urls)
+    ``rounds`` rounds each); ``say`` gets one line per round. Refuses to start without a
+    notification target unless ``notify`` is False."""
+    check_targets(settings, notify)
+    notifier = Notifier(settings.notify.urls if notify else [])
 
     def one_round(account: Account) -> RoundOutcome:
         with BrowserSession() as session:
@@ -170,21 +177,37 @@ def watch(
         summary = outcome.sync.summary()
         if not summary["complete"]:
             raise SiteUnavailable(f"sync incomplete ({summary['reason']}: {summary['detail']})")
+        told = (
+            "notified"
+            if outcome.delivered
+            else "not notified (--no-notify)"
+            if not notify
+            else "notice NOT delivered, will retry"
+            if outcome.notice is not None
+            else "nothing new"
+        )
         say(
             f"{datetime.now():%H:%M:%S} {account.name}: {summary['cases_seen']} cases, "
-            f"{len(outcome.due)} due, {summary['events']} change(s)"
+            f"{len(outcome.due)} due, {summary['events']} change(s), {told}"
         )
         return outcome
 
     def digest() -> Notice | None:
         now = utcnow()
-        items = [f for r in due(home, settings, None, now) for f in r.due]
+        items = [i for r in due(home, settings, None, now) for i in r.due]
         write_calendar(home, settings, now)
-        if not items:
-            return None
-        body = "\n".join(f"- case {f.case_id}: {f.reason}" for f in items)
-        return Notice(f"caselog daily digest: {len(items)} item(s) need action", body)
+        return digest_notice(items)
 
     w = Watch(settings, accounts, one_round, notifier, digest=digest)
     w.install_signal_handlers()
     w.run(max_rounds=rounds)
+
+
+def check_targets(settings: Settings, notify: bool) -> None:
+    """Refuse to watch with nobody to tell (unless told not to notify)."""
+    if notify and not settings.notify.urls:
+        raise ConfigError(
+            "caselog watch has no notification target: add [notify] urls = [\"...\"] (an "
+            "apprise URL: mailto://, slack://, json://...) to caselog.toml, or run "
+            "`caselog watch --no-notify` to only sync and keep the calendar"
+        )

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from agent.app.service import load_env_file, open_log
+from agent.app.watch import check_targets
 from agent.app.watch import watch as run_watch
 from agent.cli.common import AccountOpt, ConfigOpt, app, err, handle_errors, home, settings
 
@@ -32,6 +33,13 @@ def watch(
             "as `caselog service` does with service.env in the home.",
         ),
     ] = None,
+    no_notify: Annotated[
+        bool,
+        typer.Option(
+            "--no-notify",
+            help="Watch without a notification target: sync and keep the calendar only.",
+        ),
+    ] = False,
     log_file: Annotated[
         Path | None,
         typer.Option("--log-file", help="Append all output to this file instead of the terminal."),
@@ -49,7 +57,15 @@ def watch(
     accounts = config_.selected(account)
     if not accounts:
         config_.account(None)
+    check_targets(config_, not no_notify)
     interval = timedelta(minutes=config_.watch.interval_minutes)
     err.print(f"watching {', '.join(a.name for a in accounts)} every {interval}; Ctrl-C stops")
-    run_watch(home(), config_, accounts, rounds=rounds, say=lambda line: err.print(line))
+    run_watch(
+        home(),
+        config_,
+        accounts,
+        rounds=rounds,
+        say=lambda line: err.print(line),
+        notify=not no_notify,
+    )
     err.print("stopped")
