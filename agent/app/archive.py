@@ -10,14 +10,18 @@ stores.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from agent.app.accounts import StoredAccount, open_store, stored_accounts
-from agent.app.todo import account_flags
+from agent.app.flags import account_todo, case_links, flags_of
+from agent.app.todo import draft_for
 from agent.config import Settings
 from agent.core.categories import categoriser_for
-from agent.core.models import CaseStatus, FlagState
+from agent.core.models import CaseStatus, Event, FlagState, Message
+from agent.core.present import most_urgent_first
+from agent.core.rules import FlagDecision
 from agent.errors import ConfigError
 from agent.export.archive import (
     AccountArchive,
@@ -27,22 +31,38 @@ from agent.export.archive import (
     from_json_bytes,
 )
 from agent.export.render import ExportResult, write_archive
+from agent.export.today import Today, TodayEntry
+from agent.export.writer import previous_export
 from agent.home import Home
-from agent.store import FlagStateRecord, Store
+from agent.store import FlagStateRecord
 
-__all__ = ["build_archive", "export_archive", "import_archive"]
+__all__ = ["DRAFTS_IN_REPORT", "FIRST_CHANGES", "build_archive", "export_archive",
+           "import_archive"]  # fmt: skip
+
+DRAFTS_IN_REPORT = 100
+"""The report's Today list carries a ready draft for this many of its first items."""
+FIRST_CHANGES = timedelta(days=7)
+"""A first export into a folder shows what changed in this long before the data's moment."""
+
+
+@dataclass(frozen=True)
+class _Read:
+    stored: StoredAccount
+    decisions: dict[str, FlagDecision]
 
 
 def build_archive(home: Home, settings: Settings, account: str | None = None) -> Archive:
     """Everything stored for the accounts, with their flags as of the data's newest moment."""
-    parts: list[tuple[StoredAccount, Store]] = []
+    return _build(home, settings, account)[0]
+
+
+def _build(
+    home: Home, settings: Settings, account: str | None
+) -> tuple[Archive, list[_Read]]:
     plain: list[AccountArchive] = []
-    stores: list[Store] = []
-    try:
-        for stored in stored_accounts(home, settings, account):
-            store = stored.open()
-            stores.append(store)
-            parts.append((stored, store))
+    reads: list[_Read] = []
+    for stored in stored_accounts(home, settings, account):
+        with stored.open() as store:
             plain.append(
                 AccountArchive(
                     account=stored.name,
@@ -53,15 +73,64 @@ def build_archive(home: Home, settings: Settings, account: str | None = None) ->
                     flags=[],
                 )
             )
-        as_of = data_as_of(plain)
-        accounts = [
-            a.model_copy(update={"flags": account_flags(store, s.account, settings, as_of)})
-            for a, (s, store) in zip(plain, parts, strict=True)
-        ]
-    finally:
-        for store in stores:
-            store.close()
-    return Archive(generated_at=as_of, accounts=accounts)
+            reads.append(_Read(stored, dict(store.flag_states())))
+    as_of = data_as_of(plain)
+    accounts = [
+        a.model_copy(
+            update={
+                "flags": flags_of(
+                    a.cases, a.messages, a.events, r.decisions, r.stored.account, settings, as_of
+                )
+            }
+        )
+        for a, r in zip(plain, reads, strict=True)
+    ]
+    return Archive(generated_at=as_of, accounts=accounts), reads
+
+
+def _today(archive: Archive, reads: list[_Read], settings: Settings, since: datetime) -> Today:
+    """The Today list as of the archive's moment: the same items as ``caselog due``, the
+    first :data:`DRAFTS_IN_REPORT` with a draft, and each account's case links."""
+    now = archive.generated_at
+    entries: list[TodayEntry] = []
+    links: dict[str, dict[str, str]] = {}
+    for acc, r in zip(archive.accounts, reads, strict=True):
+        account = r.stored.account
+        link = case_links(account)
+        links[acc.account] = {c.case_id: link(c) for c in acc.cases}
+        due, _ = account_todo(account, acc.flags, acc.cases, now)
+        if not due:
+            continue
+        wanted = {i.case_id for i in due[:DRAFTS_IN_REPORT]}
+        messages: dict[str, list[Message]] = {}
+        for m in acc.messages:
+            if m.case_id in wanted:
+                messages.setdefault(m.case_id, []).append(m)
+        events: dict[str, list[Event]] = {}
+        for e in acc.events:
+            if e.case_id in wanted:
+                events.setdefault(e.case_id, []).append(e)
+        cases = {c.case_id: c for c in acc.cases}
+        for n, item in enumerate(due):
+            draft = None
+            if n < DRAFTS_IN_REPORT and item.case_id in cases:
+                kind = {"escalate": "escalation", "reply_due": "reply", "closes_soon": "reply"}
+                draft = draft_for(
+                    cases[item.case_id],
+                    messages.get(item.case_id, []),
+                    events.get(item.case_id, []),
+                    acc.flags,
+                    kind=kind.get(item.kind.value, "follow-up"),
+                    account=account,
+                    settings=settings,
+                    now=now,
+                )
+            entries.append(TodayEntry(item, draft))
+    order = {id(i): n for n, i in enumerate(most_urgent_first(e.item for e in entries))}
+    entries.sort(key=lambda e: order[id(e.item)])
+    return Today(
+        due=entries, changes_since=since, links=links, drafts_up_to=DRAFTS_IN_REPORT
+    )
 
 
 def export_archive(
@@ -74,17 +143,46 @@ def export_archive(
     since: datetime | None = None,
     statuses: set[CaseStatus] | None = None,
 ) -> ExportResult:
-    """Write the archive of the accounts in ``formats`` under ``out_dir``."""
-    archive = build_archive(home, settings, account)
+    """Write the archive of the accounts in ``formats`` under ``out_dir``.
+
+    The index pages open on Today (as of the data's moment) and on what changed since the
+    last export into the same folder: the manifest keeps that export's moment. Exporting the
+    same data again gives the same bytes (the "since" of the last export is kept too); a
+    first export into a folder shows the :data:`FIRST_CHANGES` before the data's moment.
+    """
+    archive, reads = _build(home, settings, account)
     if since is not None or statuses:
         archive = filter_archive(archive, since=since, statuses=statuses or None)
+        keep = {a.account for a in archive.accounts}
+        reads = [r for r in reads if r.stored.name in keep]
+    as_of = archive.generated_at
+    changes_since = _changes_since(previous_export(out_dir), as_of)
     return write_archive(
         archive,
         out_dir,
         formats,
-        now=archive.generated_at,
+        now=as_of,
         categorise=categoriser_for(settings.rules),
+        today=_today(archive, reads, settings, changes_since),
+        manifest_extra={
+            "as_of": as_of.isoformat(),
+            "changes_since": changes_since.isoformat(),
+        },
     )
+
+
+def _changes_since(previous: dict[str, str], as_of: datetime) -> datetime:
+    """Where "changed since the last export" starts (see :func:`export_archive`)."""
+    try:
+        last = datetime.fromisoformat(previous["as_of"])
+        last_since = datetime.fromisoformat(previous["changes_since"])
+    except (KeyError, ValueError):
+        return as_of - FIRST_CHANGES
+    if last.tzinfo is None or last_since.tzinfo is None:
+        return as_of - FIRST_CHANGES
+    if last == as_of:
+        return last_since  # the same data again: the same page
+    return min(last, as_of)
 
 
 def import_archive(home: Home, path: Path) -> dict[str, int]:

@@ -28,7 +28,7 @@ from agent.cli.common import (
 )
 from agent.core.labels import marketplace_name, status_label
 from agent.core.models import FlagState, utcnow
-from agent.core.present import TodoItem, event_sentence
+from agent.core.present import TodoItem, event_sentence, most_urgent_first
 from agent.core.text import visible
 from agent.core.times import local_time, parse_duration, parse_instant
 from agent.errors import ConfigError
@@ -72,8 +72,12 @@ def due(
     config_ = settings(config)
     now = parse_instant(at, account_zone(config_, account)) if at else utcnow()
     results = list_due(home(), config_, account, now)
-    due_items = [i for r in results for i in r.due]
-    later = [i for r in results for i in r.upcoming] if upcoming else []
+    due_items = most_urgent_first(i for r in results for i in r.due)
+    later = (
+        sorted((i for r in results for i in r.upcoming), key=lambda i: (i.due_at, i.case_id))
+        if upcoming
+        else []
+    )
     if json_out:
         print_json(
             {

@@ -35,6 +35,7 @@ __all__ = [
     "case_url",
     "event_sentence",
     "group_by_case",
+    "most_urgent_first",
     "todo_item",
     "todo_items",
 ]
@@ -98,6 +99,17 @@ class TodoItem:
             "flag_id": self.flag_id,
             "step": self.step,
         }
+
+
+_RANK = {Severity.URGENT: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def most_urgent_first(items: Iterable[TodoItem]) -> list[TodoItem]:
+    """Items of one or several accounts in the order ``caselog due`` lists them: most urgent,
+    then longest overdue, then by case (the order of :func:`agent.core.rules.due_now`)."""
+    return sorted(
+        items, key=lambda i: (_RANK[i.severity], i.due_at, i.case_id, i.kind.value, i.account)
+    )
 
 
 def todo_item(flag: Flag, case: Case | None, zone: ZoneInfo, url: str = "") -> TodoItem:

@@ -15,7 +15,7 @@
   raw = null;
   var multi = !!document.getElementById("account");
   var $ = function (id) { return document.getElementById(id); };
-  var state = { q: "", status: "", category: "", account: "", sort: "created", dir: "desc", page: 0, size: 100 };
+  var state = { q: "", status: "", category: "", account: "", sort: "days", dir: "desc", page: 0, size: 100 };
   var sorters = {
     id: function (a, b) { return a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0); },
     subject: textOrder("subject"),
@@ -50,7 +50,7 @@
   function recompute() {
     var ts = terms(state.q);
     view = rows.filter(function (r) { return matches(r, ts); });
-    var cmp = sorters[state.sort] || sorters.created, k = state.sort, sign = state.dir === "asc" ? 1 : -1;
+    var cmp = sorters[state.sort] || sorters.days, k = state.sort, sign = state.dir === "asc" ? 1 : -1;
     view.sort(function (a, b) {
       if (a[k] === null && b[k] !== null) return 1;
       if (b[k] === null && a[k] !== null) return -1;
@@ -126,7 +126,7 @@
   function saveHash() {
     var p = new URLSearchParams();
     ["q", "status", "category", "account"].forEach(function (k) { if (state[k]) p.set(k, state[k]); });
-    if (state.sort !== "created" || state.dir !== "desc") { p.set("sort", state.sort); p.set("dir", state.dir); }
+    if (state.sort !== "days" || state.dir !== "desc") { p.set("sort", state.sort); p.set("dir", state.dir); }
     if (state.page) p.set("page", String(state.page + 1));
     if (state.size !== 100) p.set("size", String(state.size));
     var h = p.toString();
@@ -178,6 +178,31 @@
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "/" && document.activeElement !== $("q")) { e.preventDefault(); $("q").focus(); }
+  });
+
+  // Copy a draft: the clipboard API where the page may use it, else a selection and copy.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("button.copy") : null;
+    if (!btn) return;
+    var pre = document.getElementById(btn.dataset.copy);
+    if (!pre) return;
+    var text = pre.textContent;
+    function done(ok) { btn.textContent = ok ? "Copied" : "Select and copy"; btn.dataset.copied = ok ? "1" : "0"; }
+    function fallback() {
+      var range = document.createRange();
+      range.selectNodeContents(pre);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      done(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
   });
 
   loadHash();
