@@ -34,6 +34,7 @@ CONFIG = """\
 name = "bench-seller"
 base_url = "https://sellercentral.amazon.com"
 timezone = "America/Los_Angeles"
+signature = "Dana, Bench Outdoor Co"
 
 
 [[accounts.marketplaces]]
