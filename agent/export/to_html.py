@@ -58,6 +58,8 @@ _TRAILING = ".,;:!?)]}'\""
 def linkify(text: str) -> str:
     """``text`` escaped for HTML, with each http(s) address made a link that opens apart and
     sends no referrer (``rel="noopener noreferrer"``). Any other scheme stays text."""
+    if "://" not in text:  # most messages: no address at all
+        return html.escape(text, quote=True)
     out: list[str] = []
     pos = 0
     for m in _URL.finditer(text):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,8 +44,17 @@ selector_map = "classic-en-US"
 """
 
 
+CPU: list[float] = []  # CPU seconds (user + system, workers included) of each command
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _caselog(home: Path, *args: str) -> float:
     env = {**os.environ, "CASELOG_HOME": str(home)}
+    cpu = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "agent", *args],
@@ -55,6 +65,7 @@ def _caselog(home: Path, *args: str) -> float:
         check=False,
     )
     seconds = time.perf_counter() - started
+    CPU.append(_children_cpu() - cpu)
     if proc.returncode != 0:
         raise SystemExit(f"caselog {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
     return seconds
@@ -79,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         import_s = _caselog(home, "import", str(source))
         store = home / "data" / "bench-seller.json"
         fmt_args = [a for f in args.formats.split(",") for a in ("--format", f)]
-        runs = []
+        runs, cpus = [], []
         for i in range(args.repeat):
             runs.append(_caselog(home, "export", *fmt_args, "--out", str(root / f"out{i}")))
+            cpus.append(CPU[-1])
         again = _caselog(home, "export", *fmt_args, "--out", str(root / f"out{args.repeat - 1}"))
         result = {
             "bench": "export_cli",
@@ -94,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             "export_min_s": round(min(runs), 2),
             "export_median_s": round(statistics.median(runs), 2),
             "export_max_s": round(max(runs), 2),
+            "export_cpu_s": [round(c, 2) for c in cpus],
             "reexport_unchanged_s": round(again, 2),
             "loadavg": [round(x, 2) for x in os.getloadavg()],
             "cpus": os.cpu_count(),
