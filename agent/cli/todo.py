@@ -27,7 +27,7 @@ from agent.cli.common import (
     settings,
 )
 from agent.core.labels import marketplace_name, status_label
-from agent.core.models import FlagState, utcnow
+from agent.core.models import Event, FlagState, utcnow
 from agent.core.present import TodoItem, event_sentence, most_urgent_first
 from agent.core.text import visible
 from agent.core.times import local_time, parse_duration, parse_instant
@@ -37,6 +37,15 @@ SinceOpt = Annotated[
     str,
     typer.Option(help="How far back: a duration (7d, 36h, 90m, 2w) or a date (2026-09-01)."),
 ]
+
+
+def _event_json(e: Event, zone: ZoneInfo) -> dict[str, object]:
+    """An event as stored, with its sentence and its local time beside it."""
+    return {
+        **e.model_dump(mode="json"),
+        "text": event_sentence(e),
+        "when": local_time(e.detected_at, zone),
+    }
 
 
 def _todo_table(title: str, items: list[TodoItem], *, accounts: bool) -> Table:
@@ -122,14 +131,7 @@ def changes(
                     "account": g.account.name,
                     "case_id": g.case_id,
                     "subject": g.subject,
-                    "events": [
-                        {
-                            **e.model_dump(mode="json"),
-                            "text": event_sentence(e),
-                            "when": local_time(e.detected_at, g.zone),
-                        }
-                        for e in g.events
-                    ],
+                    "events": [_event_json(e, g.zone) for e in g.events],
                 }
                 for g in groups
             ]
@@ -171,14 +173,7 @@ def history_cmd(
                 "case_id": h.case.case_id,
                 "subject": h.case.subject,
                 "url": h.url,
-                "events": [
-                    {
-                        **e.model_dump(mode="json"),
-                        "text": event_sentence(e),
-                        "when": local_time(e.detected_at, zone),
-                    }
-                    for e in h.events
-                ],
+                "events": [_event_json(e, zone) for e in h.events],
             }
         )
         return

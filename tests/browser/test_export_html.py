@@ -306,6 +306,9 @@ def test_search_finds_a_word_that_only_a_message_body_holds(
     search(page, BODY_ONLY_WORD.upper())
     expect(page.locator("#rows tr")).to_have_count(1)
     assert row_ids(page) == ["12000000077"]
+    # the row says where the word is: a snippet of the message words, the match marked
+    expect(page.locator("#rows td.subject .snippet mark")).to_have_text(BODY_ONLY_WORD)
+    expect(page.locator("#rows td.subject .snippet")).to_contain_text("shipment reference")
     search(page, "quetzal shipment")  # every term must match, prefixes count
     expect(page.locator("#rows tr")).to_have_count(1)
     search(page, "no-such-word-anywhere")

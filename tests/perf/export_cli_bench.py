@@ -9,8 +9,9 @@ account is a configured one (its rules, business hours and Seller Central links 
 
 Each run exports into a fresh folder (a first export: every file written); then one more
 export into the last folder shows an unchanged re-export. Prints one JSON line: wall seconds
-of each run with min / median / max, the re-export's seconds, the store's size and the
-machine's load average (the machine may be shared). Asserts nothing.
+of each run with min / median / max, the CPU seconds of each run (user + system, worker
+processes included: what the export itself cost, whatever else the machine runs), the
+re-export's seconds, the store's size and the machine's load average. Asserts nothing.
 """
 
 from __future__ import annotations

@@ -190,7 +190,9 @@ def test_steps_until_refuses_a_step_of_nothing() -> None:
     ],
 )
 @pytest.mark.parametrize("step", [0.5, 2, 7])
-def test_long_spans_skip_weeks_with_the_same_answer(calendar: BusinessCalendar, step: float) -> None:
+def test_long_spans_skip_weeks_with_the_same_answer(
+    calendar: BusinessCalendar, step: float
+) -> None:
     """Months of waiting (across both clock changes) give what walking day by day gives."""
     start = at(LA, 1, 14, 11) if calendar.zone is LA else at(LONDON, 1, 14, 11)
     for days in (16, 40, 97, 200, 330):

@@ -154,7 +154,7 @@ def inside_hours(event: icalendar.Event) -> bool:
     return (
         start.weekday() < 5
         and start.date() == end.date()
-        and 9 <= start.hour
+        and start.hour >= 9
         and (end.hour, end.minute) <= (17, 0)
     )
 
@@ -162,7 +162,9 @@ def inside_hours(event: icalendar.Event) -> bool:
 @pytest.mark.parametrize(
     ("due_local", "now_local", "slot_local"),
     [
-        pytest.param((2026, 11, 23, 3, 40), (2026, 11, 20, 12, 0), (2026, 11, 23, 9, 0), id="03:40"),
+        pytest.param(
+            (2026, 11, 23, 3, 40), (2026, 11, 20, 12, 0), (2026, 11, 23, 9, 0), id="03:40"
+        ),
         pytest.param((2026, 11, 21, 11, 0), (2026, 11, 20, 12, 0), (2026, 11, 23, 9, 0), id="sat"),
         pytest.param(
             (2026, 11, 18, 10, 0), (2026, 11, 20, 12, 7), (2026, 11, 20, 12, 15), id="overdue-today"

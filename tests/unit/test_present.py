@@ -31,9 +31,14 @@ def test_flag_labels_are_sentences_and_codes_stay_codes() -> None:
 
 @pytest.mark.parametrize(
     ("mid", "name"),
-    [("ATVPDKIKX0DER", "amazon.com"), ("A1F83G8C2ARO7P", "amazon.co.uk"),
-     ("AAHKV2X7AFYLW", "amazon.cn"), ("A1PA6795UKMFR9", "amazon.de"), ("AZZZUNKNOWN1", "AZZZUNKNOWN1")],
-)  # fmt: skip
+    [
+        ("ATVPDKIKX0DER", "amazon.com"),
+        ("A1F83G8C2ARO7P", "amazon.co.uk"),
+        ("AAHKV2X7AFYLW", "amazon.cn"),
+        ("A1PA6795UKMFR9", "amazon.de"),
+        ("AZZZUNKNOWN1", "AZZZUNKNOWN1"),
+    ],
+)
 def test_marketplace_names(mid: str, name: str) -> None:
     assert marketplace_name(mid) == name
 
@@ -72,7 +77,10 @@ def event(kind: EventKind, before: object = None, after: object = None) -> Event
             'Amazon wrote: "Please send the invoice."',
         ),
         (event(EventKind.SUBJECT_CHANGED, "old", "new"), 'Subject changed from "old" to "new".'),
-        (event(EventKind.CC_CHANGED, [], ["a@x.example"]), "CC changed from (none) to a@x.example."),
+        (
+            event(EventKind.CC_CHANGED, [], ["a@x.example"]),
+            "CC changed from (none) to a@x.example.",
+        ),
         (event(EventKind.CASE_GONE, "missing", "gone"), "Gone from the case list: a search by its "
          "ID no longer finds it."),
     ],
@@ -139,11 +147,18 @@ def test_case_links_come_from_each_marketplaces_selector_map() -> None:
     link = case_links(account)
 
     def at(mp: str) -> str:
-        return link(
-            Case(case_id="12345678901", account="shop", marketplace=mp, subject="s",
-                 status=CaseStatus.OPEN, status_raw="Open", created_at=NOW, first_seen_at=NOW,
-                 last_seen_at=NOW)  # fmt: skip
+        case = Case(
+            case_id="12345678901",
+            account="shop",
+            marketplace=mp,
+            subject="s",
+            status=CaseStatus.OPEN,
+            status_raw="Open",
+            created_at=NOW,
+            first_seen_at=NOW,
+            last_seen_at=NOW,
         )
+        return link(case)
 
     assert at("ATVPDKIKX0DER") == (
         "https://sellercentral.amazon.com/cu/case-dashboard/view-case?caseID=12345678901"

@@ -9,6 +9,7 @@
     var o = {};
     for (var i = 0; i < F.length; i++) o[F[i]] = r[i];
     o.hay = (o.id + " " + o.subject + " " + o.statusText + " " + o.text).toLowerCase();
+    o.words = o.text;  // the case's distinct words, in the order they first appear
     o.text = null;
     return o;
   });
@@ -58,6 +59,24 @@
     });
   }
 
+  // Where a search matched the messages: the words around the first match, the match marked.
+  function snippet(r, ts) {
+    if (!ts.length || r.subject.toLowerCase().indexOf(ts[0]) >= 0) return null;
+    var at = r.words.indexOf(ts[0]);
+    if (at < 0) return null;
+    var lo = Math.max(0, r.words.lastIndexOf(" ", Math.max(0, at - 60)));
+    var hi = r.words.indexOf(" ", Math.min(r.words.length, at + ts[0].length + 60));
+    if (hi < 0) hi = r.words.length;
+    var div = document.createElement("div");
+    div.className = "snippet";
+    div.appendChild(document.createTextNode((lo > 0 ? "\u2026" : "") + r.words.slice(lo, at)));
+    var mark = document.createElement("mark");
+    mark.textContent = r.words.slice(at, at + ts[0].length);
+    div.appendChild(mark);
+    div.appendChild(document.createTextNode(r.words.slice(at + ts[0].length, hi) + (hi < r.words.length ? "\u2026" : "")));
+    return div;
+  }
+
   function cell(tr, text, cls, dir) {
     var td = document.createElement("td");
     td.textContent = text === null || text === undefined ? "" : String(text);
@@ -80,7 +99,9 @@
       a.textContent = r.id;
       td.appendChild(a);
       tr.appendChild(td);
-      cell(tr, r.subject, "subject", true);
+      var subj = cell(tr, r.subject, "subject", true);
+      var snip = snippet(r, terms(state.q));
+      if (snip) subj.appendChild(snip);
       var st = cell(tr, "", "status");
       var badge = document.createElement("span");
       badge.className = "badge s-" + r.status;
