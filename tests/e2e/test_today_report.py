@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,25 @@ def test_today_is_caselog_due_and_the_report_fits_1280(demo_home: Path, browser:
 def archive_base(demo_home: Path) -> str:
     toml = (demo_home / "caselog.toml").read_text()
     return toml.split('base_url = "', 1)[1].split('"', 1)[0]
+
+
+def test_the_demos_calendar_is_in_business_hours_and_never_in_the_past(demo_home: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    import icalendar
+
+    zone = ZoneInfo("America/Los_Angeles")  # the demo accounts' zone, hours 9-17 Mon-Fri
+    archive = json.loads((demo_home / "archive" / "archive.json").read_text())
+    as_of = datetime.fromisoformat(archive["generated_at"].replace("Z", "+00:00"))
+    cal = icalendar.Calendar.from_ical((demo_home / "calendar" / "caselog.ics").read_bytes())
+    events = list(cal.walk("VEVENT"))
+    assert events
+    for e in events:
+        start = e.decoded("dtstart").astimezone(zone)
+        end = e.decoded("dtend").astimezone(zone)
+        assert start.weekday() < 5 and start.hour >= 9 and (end.hour, end.minute) <= (17, 0)
+        assert start >= as_of
+        assert "view-case" in str(e["url"])
+        assert list(e.walk("VALARM"))
+    uids = [str(e["uid"]) for e in events]
+    assert len(uids) == len(set(uids))
