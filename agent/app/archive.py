@@ -19,8 +19,9 @@ from agent.app.flags import account_todo, case_links, flags_of
 from agent.app.todo import draft_for
 from agent.config import Settings
 from agent.core.categories import categoriser_for
-from agent.core.models import CaseStatus, Event, FlagState, Message
-from agent.core.present import most_urgent_first
+from agent.core.drafts import Draft
+from agent.core.models import CaseStatus, Event, FlagKind, FlagState, Message
+from agent.core.present import TodoItem, most_urgent_first
 from agent.core.rules import FlagDecision
 from agent.errors import ConfigError
 from agent.export.archive import (
@@ -89,19 +90,26 @@ def _build(
 
 
 def _today(archive: Archive, reads: list[_Read], settings: Settings, since: datetime) -> Today:
-    """The Today list as of the archive's moment: the same items as ``caselog due``, the
-    first :data:`DRAFTS_IN_REPORT` with a draft, and each account's case links."""
+    """The Today list as of the archive's moment: the same items as ``caselog due``, most
+    urgent first; the first :data:`DRAFTS_IN_REPORT` with a draft; and each account's links."""
     now = archive.generated_at
-    entries: list[TodayEntry] = []
     links: dict[str, dict[str, str]] = {}
+    items: list[TodoItem] = []
+    context: dict[str, tuple[AccountArchive, _Read]] = {}
     for acc, r in zip(archive.accounts, reads, strict=True):
-        account = r.stored.account
-        link = case_links(account)
+        link = case_links(r.stored.account)
         links[acc.account] = {c.case_id: link(c) for c in acc.cases}
-        due, _ = account_todo(account, acc.flags, acc.cases, now)
-        if not due:
-            continue
-        wanted = {i.case_id for i in due[:DRAFTS_IN_REPORT]}
+        due, _ = account_todo(r.stored.account, acc.flags, acc.cases, now)
+        items += due
+        context[acc.account] = (acc, r)
+    items = most_urgent_first(items)
+    drafted = [
+        i for i in items[:DRAFTS_IN_REPORT] if i.kind is not FlagKind.REOPEN_WINDOW
+    ]  # reopening is done on the site: no message to write
+    drafts: dict[str, Draft] = {}
+    for name in {i.account for i in drafted}:
+        acc, r = context[name]
+        wanted = {i.case_id for i in drafted if i.account == name}
         messages: dict[str, list[Message]] = {}
         for m in acc.messages:
             if m.case_id in wanted:
@@ -110,27 +118,31 @@ def _today(archive: Archive, reads: list[_Read], settings: Settings, since: date
         for e in acc.events:
             if e.case_id in wanted:
                 events.setdefault(e.case_id, []).append(e)
-        cases = {c.case_id: c for c in acc.cases}
-        for n, item in enumerate(due):
-            draft = None
-            if n < DRAFTS_IN_REPORT and item.case_id in cases:
-                kind = {"escalate": "escalation", "reply_due": "reply", "closes_soon": "reply"}
-                draft = draft_for(
-                    cases[item.case_id],
-                    messages.get(item.case_id, []),
-                    events.get(item.case_id, []),
-                    acc.flags,
-                    kind=kind.get(item.kind.value, "follow-up"),
-                    account=account,
-                    settings=settings,
-                    now=now,
-                )
-            entries.append(TodayEntry(item, draft))
-    order = {id(i): n for n, i in enumerate(most_urgent_first(e.item for e in entries))}
-    entries.sort(key=lambda e: order[id(e.item)])
+        cases = {c.case_id: c for c in acc.cases if c.case_id in wanted}
+        for item in (i for i in drafted if i.account == name):
+            drafts[item.flag_id] = draft_for(
+                cases[item.case_id],
+                messages.get(item.case_id, []),
+                events.get(item.case_id, []),
+                acc.flags,
+                kind=_DRAFT_KINDS.get(item.kind, "follow-up"),
+                account=r.stored.account,
+                settings=settings,
+                now=now,
+            )
     return Today(
-        due=entries, changes_since=since, links=links, drafts_up_to=DRAFTS_IN_REPORT
+        due=[TodayEntry(i, drafts.get(i.flag_id)) for i in items],
+        changes_since=since,
+        links=links,
+        drafts_up_to=DRAFTS_IN_REPORT,
     )
+
+
+_DRAFT_KINDS = {
+    FlagKind.ESCALATE: "escalation",
+    FlagKind.REPLY_DUE: "reply",
+    FlagKind.CLOSES_SOON: "reply",
+}
 
 
 def export_archive(

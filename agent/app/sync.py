@@ -414,14 +414,11 @@ def sync_accounts(
     """Sync each account in one Chromium; a login needed on one account stops the run.
     Afterwards the calendar (``calendar/caselog.ics``) is rewritten from what was stored."""
     results = []
-    try:
-        with BrowserSession(headless=headless) as session:
-            for account in accounts:
-                sync = AccountSync(
-                    session, account, settings, home, full=full, progress=progress, clock=clock
-                )
-                results.append(sync.run())
-    finally:
-        if results:
-            write_calendar(home, settings, clock())
+    with BrowserSession(headless=headless) as session:
+        for account in accounts:
+            sync = AccountSync(
+                session, account, settings, home, full=full, progress=progress, clock=clock
+            )
+            results.append(sync.run())
+    write_calendar(home, settings, clock())
     return results

@@ -84,7 +84,7 @@ def test_today_is_caselog_due_and_the_report_fits_1280(demo_home: Path, browser:
 
     # Drafts are there, with a copy button that works.
     drafts = page.locator("#today-list details.draft")
-    assert drafts.count() == len(due)
+    assert drafts.count() == len([i for i in due if i["kind"] != "reopen_window"])
     drafts.first.locator("summary").click()
     button = drafts.first.locator("button.copy")
     button.click()
