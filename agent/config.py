@@ -77,6 +77,9 @@ class Account(Strict):
     concurrency: int = Field(default=4, ge=1, le=16)
     business_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
     business_hours: tuple[int, int] = (9, 17)
+    # switch to a selector map the agent learned after a redesign, without asking, when it
+    # reproduces every known record (the switch is said in the notice and `caselog status`)
+    auto_accept_maps: bool = False
     # how drafts are signed: "Dana, Demo Outdoor Co" (a second line after "\n" is allowed)
     signature: str = ""
 
@@ -130,9 +133,7 @@ class Account(Strict):
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
         if not value or any(not 0 <= d <= 6 for d in value):
-            raise ValueError(
-                f"business days must be weekday numbers 0-6 (0 = Monday), got {value}"
-            )
+            raise ValueError(f"business days must be weekday numbers 0-6 (0 = Monday), got {value}")
         return sorted(set(value))
 
     @field_validator("business_hours")
@@ -311,8 +312,8 @@ def parse_settings(text: str, source: str = "caselog.toml") -> Settings:
     if secret:
         raise ConfigError(
             f"{source}: key {secret} holds a secret in plain text; remove it and name an "
-            "environment variable instead (password_env = \"MY_PASSWORD_VAR\", totp_env = "
-            "\"MY_TOTP_VAR\") or a keyring entry (keyring_service = \"caselog\")"
+            'environment variable instead (password_env = "MY_PASSWORD_VAR", totp_env = '
+            '"MY_TOTP_VAR") or a keyring entry (keyring_service = "caselog")'
         )
     try:
         return Settings.model_validate(data)

@@ -195,6 +195,19 @@ class Home:
         return self.folder("calendar") / "caselog.ics"
 
     @property
+    def maps_dir(self) -> Path:
+        """Learned selector maps: ``candidates/`` (not in use yet) and the accepted ones."""
+        return self.root / "maps"
+
+    def accepted_map(self, account: str, marketplace: str) -> Path:
+        """Where the map accepted for one marketplace of an account lives."""
+        return inside(self.maps_dir, f"{account}-{marketplace or 'all'}.toml")
+
+    def candidate_map(self, account: str, marketplace: str) -> Path:
+        """Where a map learned for one marketplace waits to be accepted."""
+        return inside(self.maps_dir / "candidates", f"{account}-{marketplace or 'all'}.toml")
+
+    @property
     def archive_dir(self) -> Path:
         """Where ``caselog export`` writes by default (created by the writer)."""
         return self.root / "archive"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from agent.app.sync import marketplace_maps
+from agent.app.maps import maps_in_use
 from agent.config import Account
 from agent.home import Home
 from agent.site.session import BrowserSession
@@ -24,7 +24,7 @@ def login(
 ) -> Path:
     """Sign in to ``account`` (a person does it in a visible browser with ``headed``; else
     with the configured credentials) and save the session; return where it was saved."""
-    _, smap = marketplace_maps(account)[0]
+    _, smap = maps_in_use(home, account)[0]
     landing = smap.urls.lobby
     with BrowserSession(headless=not headed) as session:
         ctx = session.context(account, home.state_path(account.name))

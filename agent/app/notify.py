@@ -87,13 +87,18 @@ def compose(
     events: Sequence[Event],
     due: Sequence[TodoItem],
     cases: Iterable[Case],
+    *,
+    repair: str = "",
 ) -> Notice | None:
-    """One notice for one account's run, or None when there is nothing new."""
+    """One notice for one account's run, or None when there is nothing new. ``repair``: what
+    the sync did about a page it could not read (a selector map it learned), said first."""
     subjects = {c.case_id: c.subject for c in cases}
     news = [e for e in events if e.kind in NEWS]
-    if not news and not due:
+    if not news and not due and not repair:
         return None
     lines: list[str] = []
+    if repair:
+        lines += [f"The Case Log changed its pages: {repair}.", ""]
     if due:
         lines.append(f"Needs action ({len(due)}), most urgent first:")
         lines += _due_lines(due)
@@ -107,7 +112,7 @@ def compose(
         ]
         if len(news) > DIGEST_LINES:
             lines.append(f"… and {len(news) - DIGEST_LINES} more: run `caselog changes`.")
-    parts = []
+    parts = ["new selector map"] if repair else []
     if due:
         parts.append(
             f"{due[0].label.lower()}: {_subject(due[0].subject) or 'case ' + due[0].case_id}"

@@ -52,7 +52,7 @@ def run_round(
         now_due, _ = account_todo(account, flags, cases, now)
         told = set(store.meta().get("notified_flags", []))
         fresh = [i for i in now_due if i.flag_id not in told]
-        notice = compose(account.name, result.events, fresh, cases)
+        notice = compose(account.name, result.events, fresh, cases, repair=result.repair)
         delivered = notice is not None and notifier.send(notice)
         if delivered and fresh:
             store.set_meta(notified_flags=sorted(told | {i.flag_id for i in fresh}))

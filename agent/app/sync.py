@@ -16,14 +16,16 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
 from agent.app.calendar_ics import write_calendar
+from agent.app.maps import accept, maps_in_use, repair
 from agent.config import Account, Marketplace, Settings
 from agent.core.diff import Absences, absences, diff_snapshots
 from agent.core.models import (
@@ -38,11 +40,11 @@ from agent.core.models import (
     SnapshotCounters,
     utcnow,
 )
-from agent.errors import AuthRequired, ExitCode, ReadError
+from agent.errors import AuthRequired, CaselogError, ExitCode, ReadError
 from agent.home import Home, inside, write_private
 from agent.site.credentials import resolve
 from agent.site.readers import CaseDetail, Reader, make_reader
-from agent.site.selectormap import SelectorMap, load_map
+from agent.site.selectormap import SelectorMap
 from agent.site.session import AccountContext, BrowserSession, CredentialSource
 from agent.store import Store
 
@@ -50,7 +52,6 @@ __all__ = [
     "AccountSync",
     "SyncProgress",
     "SyncResult",
-    "marketplace_maps",
     "sync_accounts",
 ]
 
@@ -71,6 +72,8 @@ class SyncResult:
     new_messages: int = 0
     failed_page: str | None = None
     transport: str = ""  # where pages were fetched: "worker", "page" or both ("page+worker")
+    candidate_map: str | None = None  # learned after a selector matched nothing
+    repair: str = ""  # what came of trying to learn one, in one sentence
 
     @property
     def exit_code(self) -> ExitCode:
@@ -98,15 +101,9 @@ class SyncResult:
             "snapshot_id": s.snapshot_id,
             "failed_page": self.failed_page,
             "fetched_in": self.transport,
+            "candidate_map": self.candidate_map,
+            "repair": self.repair,
         }
-
-
-def marketplace_maps(account: Account) -> list[tuple[Marketplace | None, SelectorMap]]:
-    """Each marketplace of the account with its selector map (the account's default map
-    when it lists no marketplace)."""
-    if not account.marketplaces:
-        return [(None, load_map(account.selector_map))]
-    return [(mp, load_map(mp.selector_map or account.selector_map)) for mp in account.marketplaces]
 
 
 def _case_from(
@@ -145,6 +142,32 @@ def _case_from(
     )
 
 
+def same_ids(read: list[Message], stored: Sequence[Message]) -> list[Message]:
+    """The messages read, each with the id it is stored under when it is a message already
+    stored under another id: same direction, time and text. The page's own ids come and go
+    with its design (a redesign may show none, and the agent then makes its own); a message
+    seen again is never news."""
+    ids = {m.message_id for m in stored}
+    read_ids = {m.message_id for m in read}
+    spare = [m for m in stored if m.message_id not in read_ids]  # not read under its own id
+    out = []
+    for m in read:
+        if m.message_id not in ids:
+            twin = next(
+                (
+                    s
+                    for s in spare
+                    if (s.direction, s.sent_at, s.body) == (m.direction, m.sent_at, m.body)
+                ),
+                None,
+            )
+            if twin is not None:
+                spare.remove(twin)
+                m = m.model_copy(update={"message_id": twin.message_id})
+        out.append(m)
+    return out
+
+
 def _state_of(case: Case) -> CaseState:
     return CaseState(
         status=case.status,
@@ -176,6 +199,7 @@ class _Run:
     reason: IncompleteReason | None = None
     detail: str = ""
     auth_error: AuthRequired | None = None
+    reading: tuple[Marketplace | None, SelectorMap] | None = None  # the marketplace being read
 
     def stop(self, reason: IncompleteReason, detail: str) -> None:
         self.reason, self.detail = reason, detail
@@ -206,7 +230,7 @@ class AccountSync:
         self.credentials = credentials
 
     def run(self) -> SyncResult:
-        maps = marketplace_maps(self.account)  # bad map names fail before anything opens
+        maps = maps_in_use(self.home, self.account)  # bad maps fail before anything opens
         name = self.account.name
         with Store.open(self.home.store_path(name)) as store:
             ctx = self.session.context(self.account, self.home.state_path(name), self.credentials)
@@ -249,6 +273,7 @@ class AccountSync:
     ) -> None:
         """List every case of one marketplace, read the new and changed ones whole, store
         what was read."""
+        run.reading = (marketplace, smap)
         reader = make_reader(ctx, smap, self.account, marketplace)
         run.readers[marketplace.id if marketplace else ""] = reader
         reader.open()
@@ -261,14 +286,13 @@ class AccountSync:
         self.progress.on_listed(self.account.name, len(listing.rows), len(to_read))
         details = reader.details(to_read, self.progress.on_detail)
         run.details_read += len(details)
+        known = store.messages_of(details)
         cases: list[Case] = []
         fresh: list[Message] = []
         for row in listing.rows:
             d = details.get(row.case_id)
-            msgs = d.messages if d else None
-            case = _case_from(
-                row, d, run.stored.get(row.case_id), msgs, self.account.name, run.now
-            )
+            msgs = same_ids(d.messages, known.get(row.case_id, ())) if d else None
+            case = _case_from(row, d, run.stored.get(row.case_id), msgs, self.account.name, run.now)
             cases.append(case)
             fresh.extend(msgs or ())
             run.states[row.case_id] = _state_of(case)
@@ -319,6 +343,8 @@ class AccountSync:
         elif run.reason is not IncompleteReason.LOGIN_NEEDED:
             failed = next((f.failed_page for f in fetchers if f.failed_page), None)
             result.failed_page = self._save_failed_page(snapshot, failed, ctx)
+            if run.reason is IncompleteReason.SELECTOR_MISSING and run.reading is not None:
+                self._repair(result, ctx, *run.reading, stem=Path(result.failed_page or "x").stem)
         store.add_snapshot(snapshot)
         if store.meta().get("timezone") != self.account.timezone:
             store.set_meta(timezone=self.account.timezone)
@@ -345,6 +371,42 @@ class AccountSync:
                 seconds=time.monotonic() - run.started,
             ),
         )
+
+    def _repair(
+        self,
+        result: SyncResult,
+        ctx: AccountContext,
+        marketplace: Marketplace | None,
+        smap: SelectorMap,
+        *,
+        stem: str,
+    ) -> None:
+        """A selector matched nothing: the page changed. Learn a map from the live pages and
+        what the store knows, keep it beside the failed page, and switch to it only when the
+        account says ``auto_accept_maps`` and it reproduces every known record."""
+        try:
+            candidate = repair(
+                self.home, self.session, ctx, self.account, marketplace, smap, stem=stem
+            )
+        except CaselogError as exc:
+            result.repair = f"no map could be learned ({exc})"
+            return
+        if candidate is None or not candidate.path.is_file():
+            problems = "; ".join(candidate.report.get("problems", [])) if candidate else ""
+            result.repair = f"no map could be learned{f' ({problems})' if problems else ''}"
+            return
+        result.candidate_map = str(candidate.path)
+        market = marketplace.id if marketplace else ""
+        if candidate.complete and self.account.auto_accept_maps:
+            _, target = accept(self.home, self.account, market)
+            result.repair = f"learned and switched to a new selector map ({target})"
+        elif candidate.complete:
+            result.repair = (
+                "learned a selector map that reproduces every known record; check it and "
+                f"switch to it with `caselog maps accept {self.account.name}`"
+            )
+        else:
+            result.repair = "learned a partial selector map; see its report beside it"
 
     def _record_events(self, store: Store, snapshot: Snapshot, run: _Run) -> list[Event]:
         """Diff against the previous complete snapshot; store the events (append-only).

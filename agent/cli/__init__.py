@@ -6,7 +6,16 @@ when imported here.
 
 from __future__ import annotations
 
-from agent.cli import archive, cases, demo, install, service, todo, watch  # noqa: F401
+from agent.cli import (  # noqa: F401  (each module registers its commands)
+    archive,
+    cases,
+    demo,
+    install,
+    maps,
+    service,
+    todo,
+    watch,
+)
 from agent.cli.common import app
 from agent.errors import ExitCode
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from agent.app.sync import marketplace_maps
+from agent.app.maps import maps_in_use
 from agent.cli.common import (
     ConfigOpt,
     JsonOpt,
@@ -45,7 +45,7 @@ def show_config(config: ConfigOpt = None, json_out: JsonOpt = False) -> None:
     config_ = settings(config)
     where = home()
     path = config or where.config_file
-    maps = {acc.name: marketplace_maps(acc) for acc in config_.accounts}  # validates each map
+    maps = {acc.name: maps_in_use(where, acc) for acc in config_.accounts}  # validates each map
     if json_out:
         in_use = {
             name: {(mp.id if mp else ""): smap.name for mp, smap in pairs}

@@ -173,5 +173,3 @@ def steps_until(
             count, last, carried = count + 1, cursor, timedelta(0)
         carried += closes - cursor
     return count, last
-
-

@@ -230,5 +230,3 @@ def _canonical_json(value: Any) -> str:
 def _event_id(account: str, case_id: str, kind: EventKind, parts: Sequence[str]) -> str:
     raw = "\x1f".join([account, case_id, kind.value, *parts])
     return "e" + hashlib.sha256(raw.encode()).hexdigest()[:24]
-
-

@@ -196,4 +196,3 @@ def _status_of(value: Any) -> CaseStatus | None:
         return CaseStatus(raw) if raw else None
     except ValueError:
         return None
-

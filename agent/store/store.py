@@ -164,6 +164,15 @@ class Store:
         msgs.sort(key=lambda m: (m.case_id, *m.order))
         return msgs
 
+    def messages_of(self, case_ids: Iterable[str]) -> dict[str, list[Message]]:
+        """The stored messages of some cases, by case, in thread order (one pass)."""
+        wanted = set(case_ids)
+        rows = [r for r in self._rows("messages") if r["case_id"] in wanted]
+        out: dict[str, list[Message]] = {}
+        for m in sorted(self._parse(Message, rows, "message"), key=lambda m: m.order):
+            out.setdefault(m.case_id, []).append(m)
+        return out
+
     def put_messages(self, messages: Iterable[Message]) -> list[Message]:
         """Store messages; return those never stored before. Changed ones are replaced."""
         index = self._messages_by_id()
@@ -221,11 +230,7 @@ class Store:
         return unique
 
     def events(self, since: datetime | None = None, case_id: str | None = None) -> list[Event]:
-        rows = [
-            r
-            for r in self._rows("events")
-            if (case_id is None or r["case_id"] == case_id)
-        ]
+        rows = [r for r in self._rows("events") if (case_id is None or r["case_id"] == case_id)]
         evs: list[Event] = self._parse(Event, rows, "event")
         if since is not None:
             evs = [e for e in evs if e.detected_at >= since]

@@ -35,7 +35,8 @@ pytestmark = pytest.mark.browser
 
 T0 = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)
 PWN = "window.__pwned=1;alert(1)"
-HOSTILE_ACCOUNT = "hostile.example_co-1"  # account names are slugs now (they name files)
+# Account names are slugs (they name files), so the hostile text is in the records only.
+HOSTILE_ACCOUNT = "hostile-test.co"
 HOSTILE = [
     "<script>alert(1)</script> Refund request",
     f"<img src=x onerror={PWN}> payment missing",

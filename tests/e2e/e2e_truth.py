@@ -82,8 +82,20 @@ def store_view(home: Path, account: str) -> dict[str, dict[str, Any]]:
         }
 
 
-def differences(site: dict[str, Any], stored: dict[str, Any]) -> list[str]:
+def without_message_ids(view: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The view with each message's id left out: for pages that show none (the agent makes
+    its own), everything else must still match."""
+    return {
+        cid: {**case, "messages": [m[1:] for m in case["messages"]]} for cid, case in view.items()
+    }
+
+
+def differences(
+    site: dict[str, Any], stored: dict[str, Any], *, message_ids: bool = True
+) -> list[str]:
     """Human-readable differences (empty when the store equals the site)."""
+    if not message_ids:
+        site, stored = without_message_ids(site), without_message_ids(stored)
     out = []
     for cid in sorted(site.keys() - stored.keys()):
         out.append(f"{cid}: on the site, not stored")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from caselog_mock import AdminClient, MockServer, SellerClient
+from mocksite import signed_in_client
 from playwright.sync_api import Browser, Page
 
 
@@ -25,10 +26,7 @@ def admin(admin_client: AdminClient) -> AdminClient:
 @pytest.fixture
 def seller(mock_server: MockServer, admin: AdminClient) -> SellerClient:
     """A signed-in plain-HTTP seller (no browser)."""
-    client = SellerClient(mock_server.url)
-    login = mock_server.login
-    client.sign_in(login["email"], login["password"], login["totp_secret"])
-    return client
+    return signed_in_client(mock_server)
 
 
 @pytest.fixture

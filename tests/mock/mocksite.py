@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Sequence
 from typing import Any
 
+from caselog_mock import AdminClient, MockServer, SellerClient
+from caselog_mock.client import HttpResult
 from playwright.sync_api import Page
 
 OUTDOOR, KITCHEN = "A2DEMOOUTDOOR", "A3DEMOKITCHEN"
@@ -172,3 +177,119 @@ def articles(page: Page) -> list[dict[str, Any]]:
     """The messages of a grid detail page, as shown (newest first)."""
     result: list[dict[str, Any]] = page.evaluate(ARTICLES)
     return result
+
+
+# --- seller actions, as each UI generation's pages send them (fixtures/README.md §10) --------
+
+TOKEN = "anti-csrftoken-a2z"
+UIS = ("classic", "modern", "grid")
+UI_LOCALES = [(ui, loc) for ui in UIS for loc in ("en-US", "en-GB", "zh-CN")]
+ACTION_PATHS = {
+    "classic": {
+        "reply": "/gp/case-dashboard/reply",
+        "reopen": "/gp/case-dashboard/reopen",
+        "edit": "/gp/case-dashboard/edit-subject",
+        "cc": "/gp/case-dashboard/edit-cc.html",
+    },
+    "modern": {
+        "reply": f"{API}/ReplyToCase",
+        "reopen": f"{API}/ReopenCase",
+        "edit": f"{API}/UpdateCaseTitle",
+        "cc": f"{API}/UpdateCaseCcList",
+    },
+    "grid": {
+        "reply": f"{GRID_DETAIL}/reply",
+        "reopen": f"{GRID_DETAIL}/reopen",
+        "edit": f"{GRID_DETAIL}/subject",
+        "cc": f"{GRID_DETAIL}/cc",
+    },
+}
+FORM_FIELDS = {"case": "caseID", "message": "message", "cc": "cc", "subject": "subject"}
+FIELD_NAMES = {
+    "classic": FORM_FIELDS,
+    "modern": {"case": "caseId", "message": "message", "cc": "ccList", "subject": "caseTitle"},
+    "grid": FORM_FIELDS,
+}
+SUCCESS = {"classic": 303, "modern": 200, "grid": 303}
+KEEP = object()  # send the page's own token
+
+
+def signed_in_client(server: MockServer) -> SellerClient:
+    """A new plain-HTTP seller, signed in (a session of its own)."""
+    client = SellerClient(server.url)
+    login = server.login
+    client.sign_in(login["email"], login["password"], login["totp_secret"])
+    return client
+
+
+def case_id(admin: AdminClient, subject: str) -> str:
+    """The ID of the one case whose subject contains ``subject``."""
+    found: str = by_subject(admin.ground_truth(), subject)["case_id"]
+    return found
+
+
+DETAIL_PAGES = {
+    "classic": "/gp/case-dashboard/view-case.html",
+    "modern": "/cu/case-dashboard/view-case",
+    "grid": GRID_DETAIL,
+}
+
+
+def detail_path(ui: str, case_id: str) -> str:
+    return f"{DETAIL_PAGES[ui]}?caseID={case_id}"
+
+
+class Actor:
+    """Posts seller actions the way one UI generation's pages do.
+
+    Classic and grid: form fields (reply as ``multipart/form-data``), the token as the form
+    field; modern: JSON (reply as multipart, like the page's FormData), the token in the header.
+    """
+
+    def __init__(self, seller: SellerClient, ui: str) -> None:
+        self.seller = seller
+        self.ui = ui
+        self.names = FIELD_NAMES[ui]
+
+    def token(self, case_id: str) -> str:
+        return self.seller.csrf_token(detail_path(self.ui, case_id))
+
+    def send(
+        self,
+        kind: str,
+        case_id: str,
+        token: Any = KEEP,
+        files: Sequence[tuple[str, bytes]] = (),
+        **values: str,
+    ) -> HttpResult:
+        """Send one action; ``values`` by logical name (message, cc, subject)."""
+        if token is KEEP:
+            token = self.token(case_id)
+        fields = {self.names["case"]: case_id, **{self.names[k]: v for k, v in values.items()}}
+        path = ACTION_PATHS[self.ui][kind]
+        if self.ui != "modern":
+            if token is not None:
+                fields[TOKEN] = token
+            if kind == "reply":
+                return self.seller.post_multipart(path, fields, files, follow=False)
+            return self.seller.post_form(path, fields, follow=False)
+        headers = {TOKEN: token} if token is not None else {}
+        if kind == "reply":
+            return self.seller.post_multipart(path, fields, files, headers=headers)
+        return self.seller.post_json(path, fields, headers)
+
+
+REFUSAL_HOOKS = {  # the refusal on the page again: classic by id, grid by role and data-action
+    "classic": re.compile(r'<div id="action-error"[^>]*>(.*?)</div>', re.S),
+    "grid": re.compile(r'<div role="alert"[^>]* data-action="[^"]*"[^>]*>(.*?)</div>', re.S),
+}
+
+
+def refusal_text(res: HttpResult, ui: str) -> str:
+    """The refusal sentence: modern's JSON ``message``, the page's refusal hook otherwise."""
+    if ui == "modern":
+        message: str = res.json()["message"]
+        return message
+    match = REFUSAL_HOOKS[ui].search(res.text)
+    assert match, f"no refusal hook on the {ui} page"
+    return html.unescape(match.group(1))

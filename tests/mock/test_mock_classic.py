@@ -27,6 +27,12 @@ EN_US_DATE = re.compile(r"^[A-Z][a-z]{2} \d{2}, \d{4} \d{1,2}:\d{2} [AP]M P[SD]T
 EN_GB_DATE = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} (GMT|BST)$")
 
 
+def submit(page: Page, button: str) -> None:
+    """Click a form's button and wait for the page it leads to (a click does not wait)."""
+    with page.expect_navigation():
+        page.click(button)
+
+
 def ids(page: Page) -> list[str]:
     return [r["Case ID"] for r in table(page)]
 
@@ -66,7 +72,7 @@ def test_default_view_hides_old_cases_and_a_date_filter_shows_them(
     assert all(EN_US_DATE.match(r["Case creation date"]) for r in rows)
     assert rows[0]["Case creation date"] == "Nov 19, 2026 7:00 AM PST"
     page.fill("#filter-from", "2026-01-01")
-    page.click("#filter-apply")
+    submit(page, "#filter-apply")
     assert old["case_id"] in ids(page)
     expect(page.locator("#case-count")).to_have_text("Showing 1-12 of 12 cases")
 
@@ -80,7 +86,7 @@ def test_each_filter(seller_page: Page, admin: AdminClient) -> None:
     # e-mail
     page.fill("#filter-email", "lee.chen@demo-kitchen.example")
     page.fill("#filter-from", "2026-01-01")
-    page.click("#filter-apply")
+    submit(page, "#filter-apply")
     assert sorted(ids(page)) == sorted(
         c["case_id"] for c in mine if c["primary_email"] == "lee.chen@demo-kitchen.example"
     )
@@ -88,7 +94,7 @@ def test_each_filter(seller_page: Page, admin: AdminClient) -> None:
     page.fill("#filter-email", "")
     page.fill("#filter-from", "2026-10-20")
     page.fill("#filter-to", "2026-11-11")
-    page.click("#filter-apply")
+    submit(page, "#filter-apply")
     assert "from=2026-10-20" in page.url and "to=2026-11-11" in page.url
     assert sorted(ids(page)) == sorted(
         c["case_id"]
@@ -100,7 +106,7 @@ def test_each_filter(seller_page: Page, admin: AdminClient) -> None:
     page.fill("#filter-to", "")
     for status in ("answered", "attention", "reopened"):
         page.check(f"#filter-status-{status}")
-    page.click("#filter-apply")
+    submit(page, "#filter-apply")
     expected = {
         c["case_id"]
         for c in mine
@@ -121,16 +127,16 @@ def test_search_matches_subjects_only(seller_page: Page, admin: AdminClient) -> 
     assert "mixer" in safe_t["messages"][0]["body"] and "mixer" not in safe_t["subject"]
     page.goto(LOBBY_KITCHEN)
     page.fill("#search-query", "mixer")
-    page.click("#search-submit")
+    submit(page, "#search-submit")
     assert ids(page) == []
     expect(page.locator("#no-cases")).to_be_visible()
     expect(page.locator("#case-count")).to_have_text("Showing 0-0 of 0 cases")
     page.fill("#search-query", "safe-t CLAIM")
-    page.click("#search-submit")
+    submit(page, "#search-submit")
     assert ids(page) == [safe_t["case_id"]]
     old = by_subject(truth, "Pricing error flagged")
     page.fill("#search-query", old["case_id"])
-    page.click("#search-submit")
+    submit(page, "#search-submit")
     assert ids(page) == [old["case_id"]]  # by case ID, even outside the 30-day default
 
 
@@ -296,8 +302,12 @@ def test_reopen_refused_after_the_window_over_http(
     seller: SellerClient, admin: AdminClient
 ) -> None:
     case = by_subject(admin.ground_truth(), "Shipping template not applied")  # answered 18 days ago
-    seller.get(select_path("/home", KITCHEN, US))
-    res = seller.post_form("/gp/case-dashboard/reopen", {"caseID": case["case_id"]})
+    token = seller.csrf_token(
+        select_path(f"/gp/case-dashboard/view-case.html?caseID={case['case_id']}", KITCHEN, US)
+    )
+    res = seller.post_form(
+        "/gp/case-dashboard/reopen", {"caseID": case["case_id"], "anti-csrftoken-a2z": token}
+    )
     assert res.status == 400 and "cannot be reopened" in res.text
     assert by_subject(admin.ground_truth(), "Shipping template")["status"] == "ANSWERED"
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from caselog_mock import AdminClient, MockServer, SellerClient
+from caselog_mock.faults import FAULT_KEYS
 from mocksite import (
     API,
     CLASSIC_LOBBY,
@@ -26,6 +27,12 @@ from playwright.sync_api import Page, expect
 LOBBY_KITCHEN = select_path(CLASSIC_LOBBY, KITCHEN, US)
 LOBBY_OUTDOOR = select_path(MODERN_LOBBY, OUTDOOR, US)
 UNAVAILABLE = "The service is currently unavailable. Please try again later."
+
+
+def test_every_fault_is_described_with_what_fired(admin: AdminClient) -> None:
+    described = admin.faults()
+    assert set(FAULT_KEYS) | {"fired"} <= set(described)
+    assert (described["accept_then_fail_mode"], described["fired"]) == ("http_500", {})
 
 
 @pytest.mark.browser

@@ -64,12 +64,13 @@ def test_auto_close_after_the_configured_silence(admin: AdminClient) -> None:
 
 
 def test_a_reply_gets_an_answer_later(seller: SellerClient, admin: AdminClient) -> None:
-    seller.get("/cu/case-lobby")
     truth = admin.ground_truth()
     case = by_subject(truth, "Brand Registry: add new trademark")
+    token = seller.csrf_token("/cu/case-lobby")
     res = seller.post_json(
         f"{API}/ReplyToCase",
         {"caseId": case["case_id"], "message": "Photo attached.", "ccList": ""},
+        {"anti-csrftoken-a2z": token},
     )
     assert res.status == 200, res.text
     after = by_subject(admin.ground_truth(), "Brand Registry: add new trademark")

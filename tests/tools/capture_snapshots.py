@@ -17,13 +17,18 @@ from typing import Any
 
 from caselog_mock import AdminClient, MockServer, SellerClient
 
+from agent.site.readers.base import WIDE_FROM
+from agent.site.selectormap import load_map
+
 ROOT = Path(__file__).resolve().parents[2] / "snapshots"
 
+# map -> (scenario, merchant, marketplace)
 MAPS = {
-    "classic-en-US": ("A3DEMOKITCHEN", "ATVPDKIKX0DER"),
-    "classic-en-GB": ("A2DEMOOUTDOOR", "A1F83G8C2ARO7P"),
-    "modern-en-US": ("A2DEMOOUTDOOR", "ATVPDKIKX0DER"),
-    "modern-zh-CN": ("A3DEMOKITCHEN", "AAHKV2X7AFYLW"),
+    "classic-en-US": ("demo", "A3DEMOKITCHEN", "ATVPDKIKX0DER"),
+    "classic-en-GB": ("demo", "A2DEMOOUTDOOR", "A1F83G8C2ARO7P"),
+    "modern-en-US": ("demo", "A2DEMOOUTDOOR", "ATVPDKIKX0DER"),
+    "modern-zh-CN": ("demo", "A3DEMOKITCHEN", "AAHKV2X7AFYLW"),
+    "grid-en-GB": ("hostile", "A5HOSTILEGRID", "A1F83G8C2ARO7P"),
 }
 SEARCH = "/hill/hillservice/mons-api/SearchForCases"
 
@@ -57,16 +62,21 @@ def write(folder: Path, name: str, body: bytes, expected: Any, meta: dict[str, A
     )
 
 
-def capture(server: MockServer, admin: AdminClient, name: str, merchant: str, market: str) -> None:
-    admin.reset(scenario="demo")
+def capture(
+    server: MockServer, admin: AdminClient, name: str, scenario: str, merchant: str, market: str
+) -> None:
+    admin.reset(scenario=scenario)
     admin.clear_faults()
+    smap = load_map(name)
     truth = [
         c
         for c in admin.ground_truth()["cases"]
         if c["merchant_id"] == merchant and c["marketplace_id"] == market
     ]
     # the case with the longest message (behind "See more" where it passes 1,000 characters)
-    long_case = max(truth, key=lambda c: max((len(m["body"]) for m in c["messages"]), default=0))
+    # whose whole thread is on one page
+    one_page = [c for c in truth if len(c["messages"]) <= 20]
+    long_case = max(one_page, key=lambda c: max((len(m["body"]) for m in c["messages"]), default=0))
     client = SellerClient(server.url)
     login = server.login
     signin = client.get("/ap/signin").body
@@ -74,11 +84,14 @@ def capture(server: MockServer, admin: AdminClient, name: str, merchant: str, ma
     client.select(merchant, market)
     folder = ROOT / name
     write(folder, "signin", signin, {"page": "signin"}, {"kind": "signin", "map": name})
-    if name.startswith("classic"):
+    if smap.read_with == "html":
+        rows_per_page = smap.list.page_size
         listing = client.get(
-            "/gp/case-dashboard/lobby.html?from=2000-01-01&sort=caseid&order=asc&rows=100&page=1"
+            smap.urls.list.format(page=1, page0=0, rows=rows_per_page, wide=WIDE_FROM)
         ).body
-        rows = sorted(truth, key=lambda c: int(c["case_id"]))  # the site sorts IDs as numbers
+        shown = {c["case_id"] for c in truth}  # the list's own order is the site's business
+        rows = sorted(truth, key=lambda c: int(c["case_id"]))
+        assert len(shown) <= rows_per_page
         write(
             folder,
             "list",
@@ -86,7 +99,7 @@ def capture(server: MockServer, admin: AdminClient, name: str, merchant: str, ma
             {"total": len(truth), "rows": [expected_case(c, False) for c in rows]},
             {"kind": "list", "map": name},
         )
-        detail = client.get(f"/gp/case-dashboard/view-case.html?caseID={long_case['case_id']}").body
+        detail = client.get(smap.urls.detail.format(case_id=long_case["case_id"])).body
         write(
             folder,
             "detail",
@@ -95,7 +108,7 @@ def capture(server: MockServer, admin: AdminClient, name: str, merchant: str, ma
             {"kind": "detail", "map": name},
         )
         admin.set_faults(blank=True)
-        blank = client.get("/gp/case-dashboard/lobby.html?from=2000-01-01").body
+        blank = client.get(smap.urls.lobby).body
         write(folder, "blank", blank, {"error": "blank"}, {"kind": "list", "map": name})
     else:
         body = {
@@ -146,8 +159,8 @@ def main() -> None:
     server = MockServer(scenario="demo", port=0).start()
     try:
         admin = AdminClient(server.url, server.admin_token)
-        for name, (merchant, market) in MAPS.items():
-            capture(server, admin, name, merchant, market)
+        for name, (scenario, merchant, market) in MAPS.items():
+            capture(server, admin, name, scenario, merchant, market)
             print(f"snapshots/{name}: captured")
     finally:
         server.stop()

@@ -24,10 +24,22 @@ async (argJson) => {
   // Text is returned exactly as the page has it (surrounding and inner whitespace, tabs,
   // line breaks); Python normalises only what it parses or matches (dates, labels, IDs).
   const exact = (s) => (s === null || s === undefined ? null : String(s));
+  // One value inside its container, as the map's field says: found by label (the element
+  // after the dt/th whose text is the label) and/or selector; read as text, an attribute, or
+  // the whole text kept in a <template> or hidden element when the visible one is cut short.
+  const textOf = (el) => (el.tagName === "TEMPLATE" ? el.content.textContent : el.textContent) || "";
+  const labelled = (root, f) => {
+    const wanted = norm(f.label).toLowerCase();
+    const label = qsa(root, f.label_selector).find((el) => norm(el.textContent).toLowerCase() === wanted);
+    return label ? label.nextElementSibling : null;
+  };
   const pick = (root, f) => {
-    const els = f.selector === ":self" ? [root] : f.all ? qsa(root, f.selector) : [qs(root, f.selector)].filter(Boolean);
-    const value = (el) => (f.attr ? el.getAttribute(f.attr) || "" : el.textContent || "");
+    const scope = f.label ? labelled(root, f) : root;
+    if (!scope) return f.all ? [] : null;
+    const els = f.selector === ":self" ? [scope] : f.all ? qsa(scope, f.selector) : [qs(scope, f.selector)].filter(Boolean);
     if (!els.length) return f.all ? [] : null;
+    const full = f.full_text ? qs(root, f.full_text) : null;
+    const value = (el) => (full ? textOf(full) : f.attr ? el.getAttribute(f.attr) || "" : textOf(el));
     return f.all ? els.map(value) : value(els[0]);
   };
   const blankOrMissing = (doc, selector) => {
@@ -41,17 +53,19 @@ async (argJson) => {
     if (!table || !countEl) return blankOrMissing(doc, table ? s.count : s.table);
     const headers = qsa(table, s.header).map((h) => norm(h.textContent).toLowerCase());
     const index = {};
-    for (const [label, field] of Object.entries(s.columns)) {
-      const i = headers.indexOf(label.toLowerCase());
+    for (const [field, col] of Object.entries(s.columns)) {
+      const labels = (Array.isArray(col.header) ? col.header : [col.header]).map((l) => norm(l).toLowerCase());
+      const i = headers.findIndex((h) => labels.includes(h));
       if (i >= 0) index[field] = i;
     }
     if (!("case_id" in index)) return { error: "selector", detail: `${s.header} (no Case ID column among: ${headers.join(" | ")})` };
     const rows = qsa(table, s.row).map((tr) => {
       const cells = qsa(tr, s.cell);
       const row = {};
-      for (const [field, i] of Object.entries(index)) row[field] = cells[i] ? exact(cells[i].textContent) : null;
-      const link = cells[index.case_id] && qs(cells[index.case_id], s.id_link);
-      if (link) row.case_id = norm(link.textContent);
+      for (const [field, i] of Object.entries(index)) {
+        const v = cells[i] ? pick(cells[i], s.columns[field]) : null;
+        row[field] = Array.isArray(v) ? v.map(exact) : exact(v);
+      }
       return row;
     });
     const next = s.next ? !!qs(doc, s.next) : false;
@@ -63,7 +77,7 @@ async (argJson) => {
     const fields = {};
     for (const [name, f] of Object.entries(s.fields)) {
       const v = pick(summary, f);
-      if (v === null && f.required) return { error: "selector", detail: f.selector };
+      if (v === null && f.required) return { error: "selector", detail: f.label ? `${f.label_selector} "${f.label}" ${f.selector}` : f.selector };
       fields[name] = Array.isArray(v) ? v.map(exact) : exact(v);
     }
     const messages = [];
@@ -76,7 +90,8 @@ async (argJson) => {
       }
       messages.push(m);
     }
-    return { fields, messages };
+    const older = s.older_link ? qs(doc, s.older_link) : null;
+    return { fields, messages, olderHref: older ? older.getAttribute("href") : null };
   };
   // The network half of a request: fetch with the page's cookies, never leaving the origin
   // (mode "same-origin" refuses another host, a redirect to one included, before any request

@@ -15,6 +15,7 @@ To add a reader: a module here with a ``Reader`` subclass, and a case in :func:`
 from __future__ import annotations
 
 from agent.config import Account, Marketplace
+from agent.errors import ConfigError
 from agent.site.fetcher import Fetcher, PagePool
 from agent.site.readers.api import ApiReader, html_to_text
 from agent.site.readers.base import CaseDetail, ListResult, Reader, landing_path
@@ -44,8 +45,9 @@ def make_reader(
     marketplace: Marketplace | None,
     fetcher: Fetcher | None = None,
 ) -> Reader:
-    """The reader for one marketplace: classic pages, or the modern API (DOM as fallback),
-    or the DOM only when the marketplace says ``reader = "dom"``. Its fetcher reads through
+    """The reader for one marketplace, as its map says (``reader``: fetched pages, the
+    modern API with the rendered pages as fallback, or the rendered pages), or the DOM when
+    the marketplace says ``reader = "dom"``. Its fetcher reads through
     the page's fetch pool and, when the session expires, signs in again to this lobby."""
     if fetcher is None:
         landing = landing_path(smap, account, marketplace)
@@ -57,11 +59,14 @@ def make_reader(
             retry=ctx.retry,
             timeout_s=account.request_timeout_seconds,
         )
-    if smap.ui == "classic" or smap.api is None:
-        return HtmlReader(ctx, smap, account, marketplace, fetcher)
+    kind = smap.read_with
     mode = marketplace.reader if marketplace else "auto"
-    dom = DomReader(ctx, smap, account, marketplace, fetcher)
-    if mode == "dom":
+    if kind == "html":
+        return HtmlReader(ctx, smap, account, marketplace, fetcher)
+    dom = DomReader(ctx, smap, account, marketplace, fetcher) if smap.dom else None
+    if kind == "dom" or mode == "dom":
+        if dom is None:
+            raise ConfigError(f"selector map {smap.name} has no [dom] section for reader 'dom'")
         return dom
     api = ApiReader(ctx, smap, account, marketplace, fetcher)
-    return api if mode == "api" else FallbackReader(api, dom)
+    return api if mode == "api" or dom is None else FallbackReader(api, dom)

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import quote
 
 from agent.config import Account, Marketplace
-from agent.core.dates import DateParseError, parse_site_datetime
 from agent.core.models import CaseStatus, ListRow, Message
 from agent.errors import IncompleteReason, ReadError
 from agent.site.fetcher import Fetcher
@@ -136,17 +135,6 @@ class Reader:
     def open(self) -> None:
         """Sign in if needed and open this marketplace's lobby (selects the marketplace)."""
         self.ctx.ensure_signed_in(self.landing())
-
-    def parse_date(self, text: str | None) -> datetime | None:
-        if not text or text.strip() in self.smap.no_reply_texts:
-            return None
-        try:
-            return parse_site_datetime(text, self.smap.date_formats, self.smap.timezone)
-        except DateParseError as exc:
-            raise ReadError(
-                IncompleteReason.SELECTOR_MISSING,
-                f"{exc} (selector map {self.smap.name}: add the format to date_formats)",
-            ) from None
 
     def list_all(self) -> ListResult:
         raise NotImplementedError

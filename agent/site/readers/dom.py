@@ -12,10 +12,11 @@ from playwright.sync_api import Error as PlaywrightError
 
 from agent.core.models import ListRow
 from agent.core.text import squash
-from agent.errors import IncompleteReason, ReadError
+from agent.errors import ConfigError, IncompleteReason, ReadError
 from agent.site.fetcher import Fetcher, RenderedPage, Request
 from agent.site.readers.base import CaseDetail, ListResult, Progress, raise_if_failed
 from agent.site.readers.classic import HtmlReader
+from agent.site.selectormap import DomSpec
 
 __all__ = ["DomReader"]
 
@@ -25,23 +26,32 @@ class DomReader(HtmlReader):
     history at the largest page size, then each case page with every older message loaded
     and every "See more" expanded. Slower than the API; the fallback when the API changes.
 
-    The lobby keeps its state in the URL (``range=all&pageSize=50&sort=CaseId&order=ASC``),
-    so each lobby page is one navigation. Rows and messages are extracted with the same map
-    as saved pages, through open shadow roots.
+    Everything it waits for comes from the map's ``[dom]`` section: the element that renders
+    the list or the case, how it says it is ready or failed, and the lobby's state in its URL
+    (``range=all&pageSize=50&sort=CaseId&order=ASC``), so each lobby page is one navigation.
+    Rows and messages are extracted with the same map as saved pages, through open shadow
+    roots.
     """
 
-    LOBBY_STATE = "range=all&pageSize={rows}&sort=CaseId&order=ASC&page={page}"
+    @property
+    def hooks(self) -> DomSpec:
+        if self.smap.dom is None:
+            raise ConfigError(
+                f"selector map {self.smap.name} has no [dom] section, which the DOM reader "
+                "needs; add one or choose another reader for the marketplace"
+            )
+        return self.smap.dom
 
     def _ready(self, root: str) -> None:
         """Wait until the component at ``root`` has rendered, or read the error it shows."""
-        page = self.ctx.page
+        page, hooks = self.ctx.page, self.hooks
         try:
-            page.wait_for_selector(f"{root}:not([data-state=loading])", state="attached")
+            page.wait_for_selector(f"{root}{hooks.ready}", state="attached")
         except PlaywrightError as exc:
             raise ReadError(
                 IncompleteReason.TIMEOUT, f"{page.url} never finished rendering ({exc})"
             ) from None
-        error = page.locator(f"{root}[data-state=error] [data-testid=error-message]")
+        error = page.locator(f"{root}{hooks.failed} {hooks.error}")
         if error.count():
             text = squash(error.first.inner_text())
             blank = any(b.casefold() in text.casefold() for b in self.smap.blank_texts)
@@ -69,10 +79,14 @@ class DomReader(HtmlReader):
         raise_if_failed(self.ctx.page.url, data)
         return data
 
-    def _list_page(self, page: int, extra: str = "") -> dict[str, Any]:
-        state = self.LOBBY_STATE.format(rows=self.smap.list.page_size, page=page)
-        self.ctx.goto(f"{self.smap.urls.lobby}?{state}{extra}")
-        self._ready("[data-testid=case-lobby]")
+    def _list_page(self, page: int, search: str = "") -> dict[str, Any]:
+        hooks = self.hooks
+        state = hooks.lobby_state.format(rows=self.smap.list.page_size, page=page)
+        if search:
+            state += f"&{hooks.search_param}={quote(search)}"
+        lobby = self.smap.urls.lobby
+        self.ctx.goto(f"{lobby}{'&' if '?' in lobby else '?'}{state}")
+        self._ready(hooks.lobby)
         return self._extract("list", self.list_spec())
 
     def list_all(self) -> ListResult:
@@ -94,7 +108,7 @@ class DomReader(HtmlReader):
         page = self.ctx.page
         for cid in case_ids:
             self.ctx.goto(self.smap.urls.detail.format(case_id=quote(cid)))
-            self._ready("[data-testid=case-detail]")
+            self._ready(self.hooks.detail)
             spec = self.smap.detail
             older = page.locator(spec.load_older) if spec.load_older else None
             while older is not None and older.count():
@@ -114,8 +128,8 @@ class DomReader(HtmlReader):
     def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
         found = {}
         for cid in case_ids:
-            data = self._list_page(1, f"&q={quote(cid)}")
-            hit = next((r for r in data["rows"] if r.get("case_id") == cid), None)
+            rows = (self.row(r) for r in self._list_page(1, search=cid)["rows"])
+            hit = next((r for r in rows if r.case_id == cid), None)
             if hit is not None:
-                found[cid] = self.row(hit)
+                found[cid] = hit
         return found
