@@ -81,6 +81,22 @@ class Account(Strict):
     # switch to a selector map the agent learned after a redesign, without asking, when it
     # reproduces every known record (the switch is said in the notice and `caselog status`)
     auto_accept_maps: bool = False
+    # how drafts are signed: "Dana, Demo Outdoor Co" (a second line after "\n" is allowed)
+    signature: str = ""
+
+    @field_validator("signature")
+    @classmethod
+    def _signature(cls, value: str) -> str:
+        text = value.strip()
+        if len(text) > 200:
+            raise ValueError("a signature is at most 200 characters; shorten it")
+        if any((ord(ch) < 32 and ch != "\n") or 0x7F <= ord(ch) <= 0x9F for ch in text):
+            raise ValueError(
+                "a signature holds a control character; write plain text (a line break as \\n)"
+            )
+        if text.count("\n") > 3:
+            raise ValueError("a signature is at most 4 lines; shorten it")
+        return text
 
     @field_validator("timezone")
     @classmethod

@@ -11,14 +11,18 @@ stores.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from agent.app.accounts import StoredAccount, open_store, stored_accounts
-from agent.app.todo import account_flags
+from agent.app.flags import account_todo, case_links, flags_of
+from agent.app.todo import draft_for
 from agent.config import Settings
 from agent.core.categories import categoriser_for
-from agent.core.models import CaseStatus, FlagState
+from agent.core.drafts import Draft
+from agent.core.models import CaseStatus, Event, FlagKind, FlagState, Message
+from agent.core.present import TodoItem, most_urgent_first
+from agent.core.rules import FlagDecision
 from agent.errors import ConfigError
 from agent.export.archive import (
     AccountArchive,
@@ -28,22 +32,42 @@ from agent.export.archive import (
     from_json_bytes,
 )
 from agent.export.render import ExportResult, write_archive
+from agent.export.today import Today, TodayEntry
+from agent.export.writer import previous_export
 from agent.home import Home
-from agent.store import FlagStateRecord, Store
+from agent.store import FlagStateRecord
 
-__all__ = ["ImportedAccount", "build_archive", "export_archive", "import_archive"]
+__all__ = [
+    "DRAFTS_IN_REPORT",
+    "FIRST_CHANGES",
+    "ImportedAccount",
+    "build_archive",
+    "export_archive",
+    "import_archive",
+]
+
+DRAFTS_IN_REPORT = 100
+"""The report's Today list carries a ready draft for this many of its first items."""
+FIRST_CHANGES = timedelta(days=7)
+"""A first export into a folder shows what changed in this long before the data's moment."""
+
+
+@dataclass(frozen=True)
+class _Read:
+    stored: StoredAccount
+    decisions: dict[str, FlagDecision]
 
 
 def build_archive(home: Home, settings: Settings, account: str | None = None) -> Archive:
     """Everything stored for the accounts, with their flags as of the data's newest moment."""
-    parts: list[tuple[StoredAccount, Store]] = []
+    return _build(home, settings, account)[0]
+
+
+def _build(home: Home, settings: Settings, account: str | None) -> tuple[Archive, list[_Read]]:
     plain: list[AccountArchive] = []
-    stores: list[Store] = []
-    try:
-        for stored in stored_accounts(home, settings, account):
-            store = stored.open()
-            stores.append(store)
-            parts.append((stored, store))
+    reads: list[_Read] = []
+    for stored in stored_accounts(home, settings, account):
+        with stored.open() as store:
             plain.append(
                 AccountArchive(
                     account=stored.name,
@@ -54,15 +78,75 @@ def build_archive(home: Home, settings: Settings, account: str | None = None) ->
                     flags=[],
                 )
             )
-        as_of = data_as_of(plain)
-        accounts = [
-            a.model_copy(update={"flags": account_flags(store, s.account, settings, as_of)})
-            for a, (s, store) in zip(plain, parts, strict=True)
-        ]
-    finally:
-        for store in stores:
-            store.close()
-    return Archive(generated_at=as_of, accounts=accounts)
+            reads.append(_Read(stored, dict(store.flag_states())))
+    as_of = data_as_of(plain)
+    accounts = [
+        a.model_copy(
+            update={
+                "flags": flags_of(
+                    a.cases, a.messages, a.events, r.decisions, r.stored.account, settings, as_of
+                )
+            }
+        )
+        for a, r in zip(plain, reads, strict=True)
+    ]
+    return Archive(generated_at=as_of, accounts=accounts), reads
+
+
+def _today(archive: Archive, reads: list[_Read], settings: Settings, since: datetime) -> Today:
+    """The Today list as of the archive's moment: the same items as ``caselog due``, most
+    urgent first; the first :data:`DRAFTS_IN_REPORT` with a draft; and each account's links."""
+    now = archive.generated_at
+    links: dict[str, dict[str, str]] = {}
+    items: list[TodoItem] = []
+    context: dict[str, tuple[AccountArchive, _Read]] = {}
+    for acc, r in zip(archive.accounts, reads, strict=True):
+        link = case_links(r.stored.account)
+        links[acc.account] = {c.case_id: link(c) for c in acc.cases}
+        due, _ = account_todo(r.stored.account, acc.flags, acc.cases, now)
+        items += due
+        context[acc.account] = (acc, r)
+    items = most_urgent_first(items)
+    drafted = [
+        i for i in items[:DRAFTS_IN_REPORT] if i.kind is not FlagKind.REOPEN_WINDOW
+    ]  # reopening is done on the site: no message to write
+    drafts: dict[str, Draft] = {}
+    for name in {i.account for i in drafted}:
+        acc, r = context[name]
+        wanted = {i.case_id for i in drafted if i.account == name}
+        messages: dict[str, list[Message]] = {}
+        for m in acc.messages:
+            if m.case_id in wanted:
+                messages.setdefault(m.case_id, []).append(m)
+        events: dict[str, list[Event]] = {}
+        for e in acc.events:
+            if e.case_id in wanted:
+                events.setdefault(e.case_id, []).append(e)
+        cases = {c.case_id: c for c in acc.cases if c.case_id in wanted}
+        for item in (i for i in drafted if i.account == name):
+            drafts[item.flag_id] = draft_for(
+                cases[item.case_id],
+                messages.get(item.case_id, []),
+                events.get(item.case_id, []),
+                acc.flags,
+                kind=_DRAFT_KINDS.get(item.kind, "follow-up"),
+                account=r.stored.account,
+                settings=settings,
+                now=now,
+            )
+    return Today(
+        due=[TodayEntry(i, drafts.get(i.flag_id)) for i in items],
+        changes_since=since,
+        links=links,
+        drafts_up_to=DRAFTS_IN_REPORT,
+    )
+
+
+_DRAFT_KINDS = {
+    FlagKind.ESCALATE: "escalation",
+    FlagKind.REPLY_DUE: "reply",
+    FlagKind.CLOSES_SOON: "reply",
+}
 
 
 def export_archive(
@@ -75,17 +159,46 @@ def export_archive(
     since: datetime | None = None,
     statuses: set[CaseStatus] | None = None,
 ) -> ExportResult:
-    """Write the archive of the accounts in ``formats`` under ``out_dir``."""
-    archive = build_archive(home, settings, account)
+    """Write the archive of the accounts in ``formats`` under ``out_dir``.
+
+    The index pages open on Today (as of the data's moment) and on what changed since the
+    last export into the same folder: the manifest keeps that export's moment. Exporting the
+    same data again gives the same bytes (the "since" of the last export is kept too); a
+    first export into a folder shows the :data:`FIRST_CHANGES` before the data's moment.
+    """
+    archive, reads = _build(home, settings, account)
     if since is not None or statuses:
         archive = filter_archive(archive, since=since, statuses=statuses or None)
+        keep = {a.account for a in archive.accounts}
+        reads = [r for r in reads if r.stored.name in keep]
+    as_of = archive.generated_at
+    changes_since = _changes_since(previous_export(out_dir), as_of)
     return write_archive(
         archive,
         out_dir,
         formats,
-        now=archive.generated_at,
+        now=as_of,
         categorise=categoriser_for(settings.rules),
+        today=_today(archive, reads, settings, changes_since),
+        manifest_extra={
+            "as_of": as_of.isoformat(),
+            "changes_since": changes_since.isoformat(),
+        },
     )
+
+
+def _changes_since(previous: dict[str, str], as_of: datetime) -> datetime:
+    """Where "changed since the last export" starts (see :func:`export_archive`)."""
+    try:
+        last = datetime.fromisoformat(previous["as_of"])
+        last_since = datetime.fromisoformat(previous["changes_since"])
+    except (KeyError, ValueError):
+        return as_of - FIRST_CHANGES
+    if last.tzinfo is None or last_since.tzinfo is None:
+        return as_of - FIRST_CHANGES
+    if last == as_of:
+        return last_since  # the same data again: the same page
+    return min(last, as_of)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,14 @@ from pathlib import Path
 
 import tomli_w
 
-from agent.app.accounts import open_store
 from agent.app.archive import export_archive
 from agent.app.calendar_ics import write_calendar
 from agent.app.sync import AccountSync, SyncResult
-from agent.app.todo import account_flags, draft
+from agent.app.todo import draft, due
 from agent.config import Account, Marketplace, Settings
 from agent.core.drafts import Draft
-from agent.core.models import Event, Flag
-from agent.core.rules import due_now
+from agent.core.models import Event
+from agent.core.present import TodoItem
 from agent.home import Home, write_private
 from agent.site.credentials import Credentials
 from agent.site.session import BrowserSession
@@ -35,6 +34,11 @@ __all__ = ["DemoReport", "demo_settings", "run_demo", "settings_toml"]
 
 PASSWORD_ENV = "CASELOG_DEMO_PASSWORD"
 TOTP_ENV = "CASELOG_DEMO_TOTP"
+
+DEMO_SIGNATURES = {
+    "demo-outdoor": "Dana, Demo Outdoor Co",
+    "demo-kitchen": "Kai, Demo Kitchen Ltd",
+}
 
 DEMO_MARKETPLACES = {
     "demo-outdoor": (
@@ -58,6 +62,7 @@ def demo_settings(base_url: str, email: str) -> Settings:
             password_env=PASSWORD_ENV,
             totp_env=TOTP_ENV,
             timezone="America/Los_Angeles",
+            signature=DEMO_SIGNATURES[name],
             marketplaces=[Marketplace(id=mp, selector_map=smap) for mp, smap in mps],
         )
         for name, (merchant, mps) in DEMO_MARKETPLACES.items()
@@ -78,7 +83,7 @@ class DemoReport:
     url: str
     syncs: list[SyncResult] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    due: list[Flag] = field(default_factory=list)
+    due: list[TodoItem] = field(default_factory=list)
     draft: Draft | None = None
     calendar: Path | None = None
     archive: Path | None = None
@@ -136,9 +141,7 @@ def run_demo(home: Home, days: int = 3, say: Say = lambda s: None) -> DemoReport
                 say(f"day {day}: the mock's Amazon did {len(fired)} thing(s)")
                 sync_all(f"day {day} sync")
         now = admin.now()
-        for acc in settings.accounts:
-            with open_store(demo, acc.name, readonly=True) as store:
-                report.due += due_now(account_flags(store, acc, settings, now), now)
+        report.due = [item for r in due(demo, settings, None, now) for item in r.due]
         escalations = [f for f in report.due if f.kind.value == "escalate"] or report.due
         if escalations:
             target = escalations[0]

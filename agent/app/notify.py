@@ -1,6 +1,17 @@
 """Reminders through apprise URLs (desktop, e-mail, chat webhooks): batched per run, and
 only for what is newly changed or newly due; nothing is said twice.
 
+A notice is meant to be acted on from a phone: its title names the account and what is
+due; each item names the case by ID and subject, says what to do, why, by when (the
+account's time zone) and gives the case's Seller Central link. When more than
+:data:`DETAILED_UP_TO` items are due at once they come as one digest (one line and a link
+each, at most :data:`DIGEST_LINES`, then how many more). Text from the site passes through
+:func:`agent.core.text.visible`.
+
+A flag counts as notified only once a target accepted the notice: :meth:`Notifier.send`
+returns False when there is no target or any target refused, and the caller then keeps the
+flag for the next round.
+
 Each URL is sent to on its own, so that a target that is down is known by name: with a
 :class:`~agent.app.journal.NotifyJournal`, each target's last success and last failure (with
 apprise's reason) are kept for ``caselog status``. Targets are named as apprise shows them
@@ -14,8 +25,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from agent.app.journal import NotifyJournal
-from agent.core.models import Case, Event, EventKind, Flag
-from agent.core.text import visible
+from agent.core.models import Case, Event, EventKind
+from agent.core.present import TodoItem, event_sentence
+from agent.core.text import squash, visible
+
+__all__ = [
+    "DETAILED_UP_TO",
+    "DIGEST_LINES",
+    "NEWS",
+    "Notice",
+    "Notifier",
+    "compose",
+    "digest",
+    "target_name",
+]
 
 # What a seller wants to hear about; their own messages are not news to them.
 NEWS = frozenset(
@@ -28,6 +51,9 @@ NEWS = frozenset(
         EventKind.CASE_BACK,
     }
 )
+DETAILED_UP_TO = 5
+DIGEST_LINES = 15
+SUBJECT_CHARS = 70
 
 
 @dataclass(frozen=True)
@@ -36,23 +62,46 @@ class Notice:
     body: str
 
 
-def describe_event(event: Event, subject: str) -> str:
-    case = f"case {event.case_id}" + (f" ({subject})" if subject else "")
-    kind = event.kind
-    if kind is EventKind.STATUS_CHANGED:
-        before = event.before.get("status") if isinstance(event.before, dict) else event.before
-        after = event.after.get("status") if isinstance(event.after, dict) else event.after
-        return f"{case}: status {before} -> {after}"
-    if kind is EventKind.MESSAGE_FROM_AMAZON:
-        excerpt = event.after.get("excerpt", "") if isinstance(event.after, dict) else ""
-        return f"{case}: Amazon wrote: {excerpt}"
-    return f"{case}: {kind.value.replace('_', ' ')}"
+def _subject(text: str) -> str:
+    flat = squash(text)
+    return flat if len(flat) <= SUBJECT_CHARS else flat[: SUBJECT_CHARS - 1].rstrip() + "…"
+
+
+def _case(case_id: str, subject: str) -> str:
+    return f"case {case_id}" + (f' "{_subject(subject)}"' if subject.strip() else "")
+
+
+def _detailed(item: TodoItem) -> list[str]:
+    lines = [
+        f"- {_case(item.case_id, item.subject)}: {item.label}, by {item.by_when}",
+        f"  What to do: {item.action}.",
+        f"  Why: {item.why}",
+    ]
+    if item.url:
+        lines.append(f"  {item.url}")
+    return lines
+
+
+def _brief(item: TodoItem) -> list[str]:
+    lines = [f"- {_case(item.case_id, item.subject)}: {item.label}, by {item.by_when}"]
+    if item.url:
+        lines.append(f"  {item.url}")
+    return lines
+
+
+def _due_lines(due: Sequence[TodoItem]) -> list[str]:
+    if len(due) <= DETAILED_UP_TO:
+        return [line for item in due for line in _detailed(item)]
+    lines = [line for item in due[:DIGEST_LINES] for line in _brief(item)]
+    if len(due) > DIGEST_LINES:
+        lines.append(f"… and {len(due) - DIGEST_LINES} more: run `caselog due` for the list.")
+    return lines
 
 
 def compose(
     account: str,
     events: Sequence[Event],
-    due: Sequence[Flag],
+    due: Sequence[TodoItem],
     cases: Iterable[Case],
     *,
     repair: str = "",
@@ -65,20 +114,46 @@ def compose(
         return None
     lines: list[str] = []
     if repair:
-        lines.append(f"The Case Log changed its pages: {repair}.")
+        lines += [f"The Case Log changed its pages: {repair}.", ""]
     if due:
-        lines.append(f"Needs action ({len(due)}):")
-        lines += [f"- case {f.case_id}: {f.reason}" for f in due]
+        lines.append(f"Needs action ({len(due)}), most urgent first:")
+        lines += _due_lines(due)
     if news:
+        if lines:
+            lines.append("")
         lines.append(f"What changed ({len(news)}):")
-        lines += [f"- {describe_event(e, subjects.get(e.case_id, ''))}" for e in news]
+        shown = news[:DIGEST_LINES]
+        lines += [
+            f"- {_case(e.case_id, subjects.get(e.case_id, ''))}: {event_sentence(e)}" for e in shown
+        ]
+        if len(news) > DIGEST_LINES:
+            lines.append(f"… and {len(news) - DIGEST_LINES} more: run `caselog changes`.")
     parts = ["new selector map"] if repair else []
     if due:
-        parts.append(f"{len(due)} need action")
+        parts.append(
+            f"{due[0].label.lower()}: {_subject(due[0].subject) or 'case ' + due[0].case_id}"
+            if len(due) == 1
+            else f"{len(due)} cases need action"
+        )
     if news:
-        parts.append(f"{len(news)} change(s)")
+        parts.append(f"{len(news)} change{'s' if len(news) != 1 else ''}")
     body = "\n".join(visible(line, one_line=True) for line in lines)
-    return Notice(f"caselog {account}: {', '.join(parts)}", body)
+    return Notice(visible(f"caselog {account}: {', '.join(parts)}", one_line=True), body)
+
+
+def digest(items: Sequence[TodoItem]) -> Notice | None:
+    """The daily digest of everything due, across accounts; None when nothing is."""
+    if not items:
+        return None
+    lines: list[str] = []
+    accounts = list(dict.fromkeys(i.account for i in items))
+    for account in accounts:
+        mine = [i for i in items if i.account == account]
+        lines.append(f"{account} ({len(mine)}):")
+        lines += _due_lines(mine)
+    body = "\n".join(visible(line, one_line=True) for line in lines)
+    n = len(items)
+    return Notice(f"caselog daily digest: {n} item{'s' if n != 1 else ''} need action", body)
 
 
 def target_name(url: str) -> str:
@@ -103,14 +178,17 @@ class _Complaints(logging.Handler):
 
 
 class Notifier:
-    """Sends notices to the configured apprise URLs; an empty list sends nothing."""
+    """Sends notices to the configured apprise URLs."""
 
     def __init__(self, urls: Sequence[str], journal: NotifyJournal | None = None) -> None:
         self.urls = list(urls)
         self.journal = journal
 
     def send(self, notice: Notice) -> bool:
-        """Deliver ``notice`` to every URL; True when all accepted it (or there are none)."""
+        """Deliver ``notice`` to every URL; True only when there is a target and every target
+        accepted it (so nothing is marked notified that nobody received)."""
+        if not self.urls:
+            return False
         return all([self._send_one(url, notice) for url in self.urls])
 
     def _send_one(self, url: str, notice: Notice) -> bool:

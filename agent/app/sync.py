@@ -26,6 +26,7 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
+from agent.app.calendar_ics import write_calendar
 from agent.app.maps import accept, maps_in_use, repair
 from agent.config import Account, Marketplace, Settings
 from agent.core.diff import Absences, absences, diff_snapshots
@@ -487,7 +488,8 @@ def sync_accounts(
     progress: SyncProgress | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> list[SyncResult]:
-    """Sync each account in one Chromium; a login needed on one account stops the run."""
+    """Sync each account in one Chromium; a login needed on one account stops the run.
+    Afterwards the calendar (``calendar/caselog.ics``) is rewritten from what was stored."""
     results = []
     with BrowserSession(headless=headless) as session:
         for account in accounts:
@@ -495,4 +497,5 @@ def sync_accounts(
                 session, account, settings, home, full=full, progress=progress, clock=clock
             )
             results.append(sync.run())
+    write_calendar(home, settings, clock())
     return results

@@ -10,6 +10,9 @@
 - A failing job never stops the loop: it runs again next round. After K failures in a row
   one "monitoring is broken: <reason>" notice goes out; a login that needs a person is said
   once, at once. A success clears both.
+- Without a notification target (``[notify] urls``) ``watch`` refuses to start, unless
+  ``notify=False`` (``--no-notify``): then it only syncs and keeps the calendar, and no flag
+  is recorded as notified, so a target added later still hears of everything due.
 - What ``caselog status`` needs is kept in ``monitor/`` (:mod:`agent.app.journal`): each
   round's result, the next scheduled run, and each notification target's last success.
 - SIGINT and SIGTERM stop the loop between jobs. After a sleep or suspend an overdue job
@@ -34,11 +37,12 @@ import schedule
 from agent.app.calendar_ics import write_calendar
 from agent.app.journal import NotifyJournal, RoundRecord, WatchJournal
 from agent.app.notify import Notice, Notifier
+from agent.app.notify import digest as digest_notice
 from agent.app.round import RoundOutcome, run_round
 from agent.app.todo import due
 from agent.config import Account, Settings
 from agent.core.models import utcnow
-from agent.errors import AuthRequired, CaselogError, SiteUnavailable
+from agent.errors import AuthRequired, CaselogError, ConfigError, SiteUnavailable
 from agent.home import Home
 from agent.site.session import BrowserSession
 
@@ -74,6 +78,7 @@ class Watch:
     stop_event: threading.Event = field(default_factory=threading.Event)
     health: dict[str, AccountHealth] = field(default_factory=dict)
     journal: WatchJournal | None = None
+    notify: bool = True
 
     def in_quiet_hours(self, account: Account) -> bool:
         quiet = self.settings.watch.quiet_hours
@@ -113,10 +118,10 @@ class Watch:
         seconds = time.monotonic() - started
         facts: dict[str, int] = outcome.facts() if isinstance(outcome, RoundOutcome) else {}
         said = ""
-        if facts:
+        if isinstance(outcome, RoundOutcome):
             said = (
                 f": {facts['cases']} cases listed, {facts['details']} read in full, "
-                f"{facts['events']} events, {facts['due']} due"
+                f"{facts['events']} events, {facts['due']} due, {self._told(outcome)}"
             )
         log.info("%s: complete in %.1f s%s", account.name, seconds, said)
         self._journal(
@@ -138,6 +143,15 @@ class Watch:
                 )
             )
         health.failures, health.alerted, health.last_error = 0, False, ""
+
+    def _told(self, outcome: RoundOutcome) -> str:
+        if outcome.delivered:
+            return "notified"
+        if not self.notify:
+            return "not notified (--no-notify)"
+        if outcome.notice is not None:
+            return "notice NOT delivered, will retry"
+        return "nothing new"
 
     def _journal(self, account: Account, record: RoundRecord) -> None:
         if self.journal is not None:
@@ -265,10 +279,13 @@ def watch(
     accounts: list[Account],
     *,
     rounds: int | None = None,
+    notify: bool = True,
 ) -> None:
     """``caselog watch``: rounds for ``accounts`` on the schedule until SIGINT/SIGTERM (or
-    ``rounds`` rounds each); one log line per round (:mod:`agent.app.logs` sets up where)."""
-    notifier = Notifier(settings.notify.urls, NotifyJournal(home))
+    ``rounds`` rounds each); one log line per round (:mod:`agent.app.logs` sets up where).
+    Refuses to start without a notification target unless ``notify`` is False."""
+    check_targets(settings, notify)
+    notifier = Notifier(settings.notify.urls if notify else [], NotifyJournal(home))
 
     def one_round(account: Account) -> RoundOutcome:
         with BrowserSession() as session:
@@ -280,14 +297,23 @@ def watch(
 
     def digest() -> Notice | None:
         now = utcnow()
-        items = [f for r in due(home, settings, None, now) for f in r.due]
+        items = [i for r in due(home, settings, None, now) for i in r.due]
         write_calendar(home, settings, now)
-        if not items:
-            return None
-        body = "\n".join(f"- case {f.case_id}: {f.reason}" for f in items)
-        return Notice(f"caselog daily digest: {len(items)} item(s) need action", body)
+        return digest_notice(items)
 
     journal = WatchJournal(home, settings.watch.interval_minutes)
-    w = Watch(settings, accounts, one_round, notifier, digest=digest, journal=journal)
+    w = Watch(
+        settings, accounts, one_round, notifier, digest=digest, journal=journal, notify=notify
+    )
     w.install_signal_handlers()
     w.run(max_rounds=rounds)
+
+
+def check_targets(settings: Settings, notify: bool) -> None:
+    """Refuse to watch with nobody to tell (unless told not to notify)."""
+    if notify and not settings.notify.urls:
+        raise ConfigError(
+            'caselog watch has no notification target: add [notify] urls = ["..."] (an '
+            "apprise URL: mailto://, slack://, json://...) to caselog.toml, or run "
+            "`caselog watch --no-notify` to only sync and keep the calendar"
+        )

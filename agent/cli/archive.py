@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from agent.app.archive import export_archive, import_archive
-from agent.app.queries import parse_status
+from agent.app.queries import parse_status, since_moment
 from agent.cli.common import ConfigOpt, JsonOpt, app, handle_errors, home, out, print_json, settings
+from agent.core.models import utcnow
 from agent.errors import ConfigError
-
-
-def _since(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"--since {value!r} is not a date; write it like 2026-09-01") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @app.command("export")
@@ -35,7 +25,11 @@ def export_cmd(
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Folder to write into.")] = None,
     since: Annotated[
-        str | None, typer.Option(help="Only cases with activity since this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            help="Only cases with activity since then: a duration (7d, 36h, 2w) or a date "
+            "(2026-09-01, in the account's time zone)."
+        ),
     ] = None,
     status: Annotated[list[str] | None, typer.Option(help="Only cases with this status.")] = None,
     config: ConfigOpt = None,
@@ -46,14 +40,15 @@ def export_cmd(
         raise ConfigError("give either --account or --all, not both")
     formats = set(fmt or ["json", "csv", "md", "html"])
     where = home()
+    config_ = settings(config)
     folder = out_dir or where.archive_dir
     result = export_archive(
         where,
-        settings(config),
+        config_,
         folder,
         formats,
         account=account,
-        since=_since(since),
+        since=since_moment(config_, account, since, utcnow()) if since else None,
         statuses={parse_status(s) for s in status} if status else None,
     )
     if json_out:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,7 +14,7 @@ from rich.text import Text
 
 from agent.app.login import import_state
 from agent.app.login import login as sign_in_and_save
-from agent.app.queries import list_cases, parse_status, search, show_case
+from agent.app.queries import SORTS, list_cases, parse_status, search, show_case
 from agent.app.sync import SyncProgress, sync_accounts
 from agent.cli.common import (
     AccountOpt,
@@ -27,7 +29,10 @@ from agent.cli.common import (
     settings,
 )
 from agent.config import Account, Settings
+from agent.core.labels import marketplace_name, status_label
 from agent.core.models import Case
+from agent.core.text import visible
+from agent.core.times import local_time
 from agent.errors import ConfigError, ExitCode
 
 HeadedOpt = Annotated[bool, typer.Option("--headed", help="Show the browser window.")]
@@ -180,16 +185,25 @@ def sync(
         raise typer.Exit(code)
 
 
-def _case_row(c: Case) -> list[str]:
-    reply = c.last_amazon_reply_at.strftime("%Y-%m-%d") if c.last_amazon_reply_at else "no reply"
-    return [
+def _case_row(c: Case, zone: ZoneInfo, several: bool) -> list[str]:
+    reply = local_day(c.last_amazon_reply_at, zone) if c.last_amazon_reply_at else "no reply"
+    row = [
         c.case_id,
-        c.status_raw or c.status.value,
+        status_label(c.status.value),
         c.subject,
-        c.created_at.strftime("%Y-%m-%d"),
+        marketplace_name(c.marketplace),
+        local_day(c.created_at, zone),
         reply,
         str(c.message_count),
     ]
+    return ([c.account] if several else []) + row
+
+
+def local_day(value: datetime | None, zone: ZoneInfo) -> str:
+    return local_time(value, zone)[:10] if value else ""
+
+
+DEFAULT_LIMIT = 50
 
 
 @app.command()
@@ -200,25 +214,54 @@ def cases(
     needs_attention: Annotated[
         bool, typer.Option("--needs-attention", help="Only cases waiting for you.")
     ] = False,
+    sort: Annotated[
+        str, typer.Option(help=f"Order: {', '.join(SORTS)} (times newest first).")
+    ] = "created",
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help=f"At most this many (0: all; default {DEFAULT_LIMIT} in the table, all in JSON)."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the stored cases, newest first."""
+    if limit is None and not json_out:
+        limit = DEFAULT_LIMIT
     found = list_cases(
         home(),
         settings(config),
         account,
         parse_status(status) if status else None,
         needs_attention,
+        sort=sort,
+        limit=limit,
     )
     if json_out:
-        print_json([c.model_dump(mode="json") for c in found])
+        print_json(
+            [
+                {
+                    **c.model_dump(mode="json"),
+                    "status_label": status_label(c.status.value),
+                    "marketplace_name": marketplace_name(c.marketplace),
+                }
+                for c in found.cases
+            ]
+        )
         return
-    table = Table("Case ID", "Status", "Subject", "Created", "Last Amazon reply", "Msgs")
-    for c in found:
-        table.add_row(*_case_row(c))
+    several = len(found.zones) > 1
+    utc = ZoneInfo("UTC")
+    columns = ["Case ID", "Status", "Subject", "Marketplace", "Created", "Last Amazon reply"]
+    table = Table(*(["Account"] if several else []), *columns, "Msgs")
+    for c in found.cases:
+        table.add_row(*_case_row(c, found.zones.get(c.account, utc), several))
     out.print(table)
-    out.print(f"{len(found)} case(s)")
+    shown = len(found.cases)
+    if shown < found.total:
+        out.print(f"{shown} of {found.total} case(s) shown; --limit 0 shows all")
+    else:
+        out.print(f"{found.total} case(s)")
 
 
 @app.command()
@@ -236,22 +279,39 @@ def show(
             {
                 "case": thread.case.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in thread.messages],
+                "url": thread.url,
             }
         )
         return
-    c = thread.case
+    c, zone = thread.case, thread.zone
     out.print(Text(c.case_id, style="bold"), c.subject)
+    label = status_label(c.status.value)
+    raw = c.status_raw if c.status_raw and c.status_raw.strip() != label else ""
     out.print(
-        f"status {c.status_raw} ({c.status.value}); created {c.created_at:%Y-%m-%d %H:%M} UTC"
+        f"{label}{f' (shown as {raw})' if raw else ''} · {marketplace_name(c.marketplace)} · "
+        f"account {c.account} · opened {local_time(c.created_at, zone)}"
     )
+    if thread.url:
+        out.print(thread.url)
     if c.cc:
         out.print(f"cc: {', '.join(c.cc)}")
     for m in thread.messages:
         who = "Amazon" if m.direction.value == "from_amazon" else "You"
-        out.rule(f"{who} ({m.sender_email or m.sender}) {m.sent_at:%Y-%m-%d %H:%M} UTC")
+        out.rule(f"{who} ({m.sender_email or m.sender}) {local_time(m.sent_at, zone)}")
         out.print(m.body, markup=False)
         if m.attachments:
             out.print(f"attachments: {', '.join(m.attachments)}")
+
+
+def _highlighted(snippet: str, where: tuple[int, int] | None) -> Text:
+    """The snippet shown safely (``visible``), the match in reverse video."""
+    if where is None:
+        return Text(visible(snippet, one_line=True))
+    lo, hi = where
+    text = Text(visible(snippet[:lo], one_line=True))
+    text.append(visible(snippet[lo:hi], one_line=True), style="reverse bold")
+    text.append(visible(snippet[hi:], one_line=True))
+    return text
 
 
 @app.command("search")
@@ -262,22 +322,40 @@ def search_cmd(
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Search subjects AND message bodies (Amazon's own search only looks at subjects)."""
-    hits = search(home(), settings(config), text, account)
+    """Search subjects AND message bodies (Amazon's own search only looks at subjects);
+    one row per case, with the best snippet."""
+    found = search(home(), settings(config), text, account)
     if json_out:
         print_json(
-            [{"case_id": h.case.case_id, "where": h.where, "snippet": h.snippet} for h in hits]
+            [
+                {
+                    "account": h.case.account,
+                    "case_id": h.case.case_id,
+                    "subject": h.case.subject,
+                    "status": status_label(h.case.status.value),
+                    "in_subject": h.in_subject,
+                    "messages": h.messages,
+                    "hits": [{"where": x.where, "snippet": x.snippet} for x in h.hits],
+                    "snippet": h.hits[0].snippet,
+                }
+                for h in found
+            ]
         )
         return
-    table = Table("Case ID", "Subject", "Found in", "Snippet")
-    for h in hits:
-        table.add_row(
-            h.case.case_id,
-            h.case.subject,
-            "subject" if h.where == "subject" else "message",
-            h.snippet,
-        )
+    several = len({h.case.account for h in found}) > 1
+    table = Table(*(["Account"] if several else []), "Case ID", "Subject", "Found in", "Snippet")
+    for h in found:
+        where = []
+        if h.in_subject:
+            where.append("subject")
+        if h.messages:
+            where.append(f"{h.messages} message{'s' if h.messages != 1 else ''}")
+        best = next((x for x in h.hits if x.where != "subject"), h.hits[0])
+        row = [h.case.case_id, h.case.subject, ", ".join(where)]
+        snippet = _highlighted(best.snippet, best.match)
+        table.add_row(*([h.case.account] if several else []), *row, snippet)
     out.print(table)
-    out.print(f"{len(hits)} match(es)")
-    if not hits:
+    n = sum(len(h.hits) for h in found)
+    out.print(f"{len(found)} case(s), {n} match(es)")
+    if not found:
         raise typer.Exit(int(ExitCode.OK))

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from agent.app.demo import run_demo
-from agent.app.notify import describe_event
 from agent.cli.common import JsonOpt, app, err, handle_errors, home, out, print_json
+from agent.core.present import event_sentence
 
 
 @app.command()
@@ -29,7 +29,7 @@ def demo(
                 "seconds": round(report.seconds, 1),
                 "syncs": [s.summary() for s in report.syncs],
                 "changes": [e.model_dump(mode="json") for e in report.events],
-                "due": [f.model_dump(mode="json") for f in report.due],
+                "due": [i.as_json() for i in report.due],
                 "draft": report.draft.model_dump(mode="json") if report.draft else None,
                 "calendar": str(report.calendar) if report.calendar else None,
                 "archive": str(report.archive) if report.archive else None,
@@ -39,15 +39,15 @@ def demo(
     out.rule("What changed while the clock ran")
     table = Table("Case", "What")
     for e in report.events:
-        table.add_row(e.case_id, describe_event(e, ""))
+        table.add_row(e.case_id, event_sentence(e))
     out.print(table)
     out.rule(f"What is due now ({len(report.due)}), most urgent first")
-    table = Table("Case", "Action", "Why")
-    for f in report.due:
-        table.add_row(f.case_id, f.kind.value, f.reason)
+    table = Table("Account", "Case", "Subject", "What to do", "Why", "By when")
+    for i in report.due:
+        table.add_row(i.account, i.case_id, i.subject, i.label, i.why, i.by_when)
     out.print(table)
     if report.draft:
-        out.rule(f"Escalation draft for case {report.draft.case_id}")
+        out.rule(f"Draft ({report.draft.kind.value}) for case {report.draft.case_id}")
         out.print(f"Subject: {report.draft.subject}\n", markup=False)
         out.print(report.draft.body, markup=False)
     out.rule("Written")

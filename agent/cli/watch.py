@@ -12,6 +12,7 @@ import typer
 
 from agent.app.logs import setup_logging
 from agent.app.service import load_env_file, open_log
+from agent.app.watch import check_targets
 from agent.app.watch import watch as run_watch
 from agent.cli.common import (
     AccountOpt,
@@ -46,6 +47,13 @@ def watch(
             "as `caselog service` does with service.env in the home.",
         ),
     ] = None,
+    no_notify: Annotated[
+        bool,
+        typer.Option(
+            "--no-notify",
+            help="Watch without a notification target: sync and keep the calendar only.",
+        ),
+    ] = False,
     log_file: Annotated[
         Path | None,
         typer.Option(
@@ -67,6 +75,7 @@ def watch(
     accounts = config_.selected(account)
     if not accounts:
         config_.account(None)
+    check_targets(config_, not no_notify)
     interval = timedelta(minutes=config_.watch.interval_minutes)
     log.info(
         "watching %s every %s; the log is %s; Ctrl-C stops",
@@ -74,5 +83,5 @@ def watch(
         interval,
         path,
     )
-    run_watch(where, config_, accounts, rounds=rounds)
+    run_watch(where, config_, accounts, rounds=rounds, notify=not no_notify)
     log.info("stopped")

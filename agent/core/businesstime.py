@@ -4,6 +4,10 @@ A business day is the span of the account's working hours on one of its working 
 "2 business days" from Friday 16:00 (hours 9-17) is 16 working hours later: Tuesday 16:00.
 Fractions work the same way (half a business day = 4 working hours with 9-17).
 
+Long spans (a case waiting for months) skip whole weeks instead of walking day by day: any
+seven days hold the same working time, as long as the working hours keep clear of the hours
+in which clocks change (0-4 h); other calendars walk every day.
+
 Pure: every function takes the instants it works on and never reads the clock.
 """
 
@@ -52,6 +56,37 @@ class BusinessCalendar:
     def day_length(self) -> timedelta:
         return timedelta(hours=self.closes - self.opens)
 
+    @property
+    def week_work(self) -> timedelta:
+        """Working time in any seven consecutive days."""
+        return self.day_length * len(self.days)
+
+    @property
+    def weeks_skippable(self) -> bool:
+        """Whether whole weeks may be skipped: every working day is as long as the others
+        (no clock change inside the working hours)."""
+        return self.opens >= 4 and self.closes <= 23
+
+    def weeks_later(self, instant: datetime, weeks: int) -> datetime:
+        """``instant`` ``weeks`` weeks later on the wall clock (UTC)."""
+        local = self.local(instant) + timedelta(days=7 * weeks)
+        return local.astimezone(UTC)
+
+    def work_between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time from ``start`` to ``end`` (zero if ``end`` is not later)."""
+        total = timedelta(0)
+        start = require_aware(start).astimezone(UTC)
+        end = require_aware(end).astimezone(UTC)
+        if self.weeks_skippable and end - start > timedelta(days=15):
+            weeks = (end - start).days // 7 - 1
+            total += self.week_work * weeks
+            start = self.weeks_later(start, weeks)
+        for opens, closes in self.windows_from(start):
+            if opens >= end:
+                break
+            total += min(closes, end) - opens
+        return total
+
     def local(self, instant: datetime) -> datetime:
         return require_aware(instant).astimezone(self.zone)
 
@@ -87,9 +122,18 @@ def add_business_days(start: datetime, days: float, calendar: BusinessCalendar) 
     """
     if days < 0:
         raise ConfigError(f"cannot add a negative number of business days ({days}); check [rules]")
-    remaining = calendar.day_length * days
+    return add_work(start, calendar.day_length * days, calendar)
+
+
+def add_work(start: datetime, remaining: timedelta, calendar: BusinessCalendar) -> datetime:
+    """The instant ``remaining`` working time after ``start`` (UTC)."""
     if remaining <= timedelta(0):
         return require_aware(start).astimezone(UTC)
+    week = calendar.week_work
+    if calendar.weeks_skippable and remaining > week * 2:
+        weeks = int(remaining // week) - 1
+        start = calendar.weeks_later(start, weeks)
+        remaining -= week * weeks
     for opens, closes in calendar.windows_from(start):
         if remaining <= closes - opens:
             return opens + remaining
@@ -111,7 +155,13 @@ def steps_until(
             f"a follow-up step must be a positive number of business days ({step_days}); "
             "check follow_up_business_days and urgent_factor in [rules]"
         )
-    count, last, carried = 0, require_aware(start).astimezone(UTC), timedelta(0)
+    start = require_aware(start).astimezone(UTC)
+    if calendar.weeks_skippable and until - start > timedelta(days=15):
+        count = calendar.work_between(start, until) // step
+        if count == 0:
+            return 0, start
+        return count, add_work(start, step * count, calendar)
+    count, last, carried = 0, start, timedelta(0)
     for opens, closes in calendar.windows_from(start):
         if opens > until:
             break

@@ -5,7 +5,14 @@ how long the case has waited for Amazon, the follow-ups and escalations already 
 Amazon's last answer quoted briefly. The desired outcome defaults by category (see
 :mod:`agent.core.categories`) and can be given. The escalation follows the seeds' template:
 subject "Urgent Escalation Request: <case ID> for <issue>", a short summary, the actions
-taken with dates, the desired outcome, a polite close.
+taken with dates, the desired outcome, a polite close. It says "Urgent" only when it is:
+the case is in an urgent category, or its deadline is overdue (``overdue``: the caller
+knows the flags); otherwise the subject is "Escalation Request: <case ID> for <issue>".
+
+When it is the seller's turn (Amazon asked something: Needs Your Attention), a follow-up
+asking Amazon for news would be wrong: :func:`draft_follow_up` writes a reply instead, a
+skeleton quoting Amazon's question with a place for the answer. Every draft is signed with
+the account's ``signature`` when it has one.
 """
 
 from __future__ import annotations
@@ -24,15 +31,26 @@ from agent.core.text import squash
 from agent.core.times import format_day, require_aware
 from agent.core.turn import Since, Turn, WhoseTurn, is_escalation, whose_turn
 
-__all__ = ["Draft", "DraftKind", "draft_escalation", "draft_follow_up", "issue_of"]
+__all__ = [
+    "ANSWER_HERE",
+    "Draft",
+    "DraftKind",
+    "draft_escalation",
+    "draft_follow_up",
+    "draft_reply",
+    "issue_of",
+]
 
 QUOTE_CHARS = 200
+REPLY_QUOTE_CHARS = 600
+ANSWER_HERE = "[Your answer: what Amazon asked for, and any document it needs]"
 MAX_ACTIONS = 10
 
 
 class DraftKind(StrEnum):
     FOLLOW_UP = "follow-up"
     ESCALATION = "escalation"
+    REPLY = "reply"
 
 
 class Draft(Record):
@@ -54,8 +72,11 @@ def draft_follow_up(
     outcome: str | None = None,
     rules: RuleSettings | None = None,
 ) -> Draft:
-    """A polite follow-up on ``case``: how long it has waited, what was sent, what is asked."""
+    """A polite follow-up on ``case``: how long it has waited, what was sent, what is asked.
+    When it is the seller's turn, a reply to Amazon's question instead (:func:`draft_reply`)."""
     facts = _facts(case, messages, events, account, now, outcome, rules)
+    if facts.turn.turn is Turn.SELLER:
+        return _reply(facts)
     paragraphs = [
         "Hello,",
         " ".join(
@@ -71,7 +92,7 @@ def draft_follow_up(
         _last_answer(facts),
         f"Could you please let me know the current status and the next steps toward "
         f"{facts.outcome}?",
-        "Thank you,",
+        _signed(facts, "Thank you,"),
     ]
     return Draft(
         case_id=case.case_id,
@@ -90,8 +111,10 @@ def draft_escalation(
     now: datetime,
     outcome: str | None = None,
     rules: RuleSettings | None = None,
+    overdue: bool = False,
 ) -> Draft:
-    """An escalation request shaped like the seeds' template."""
+    """An escalation request shaped like the seeds' template; "Urgent" in the subject only
+    for an urgent category or an ``overdue`` deadline."""
     facts = _facts(case, messages, events, account, now, outcome, rules)
     summary = " ".join(
         s
@@ -111,14 +134,67 @@ def draft_escalation(
         f"Desired outcome: {facts.outcome}.",
         "I would be grateful if this case could be reviewed by a senior member of the team. "
         "Thank you for your time and help.",
-        "Kind regards,",
+        _signed(facts, "Kind regards,"),
     ]
+    urgent = overdue or facts.urgent
+    title = "Urgent Escalation Request" if urgent else "Escalation Request"
     return Draft(
         case_id=case.case_id,
         kind=DraftKind.ESCALATION,
-        subject=f"Urgent Escalation Request: {case.case_id} for {facts.issue}",
+        subject=f"{title}: {case.case_id} for {facts.issue}",
         body="\n\n".join(paragraphs) + "\n",
     )
+
+
+def draft_reply(
+    case: Case,
+    messages: Sequence[Message],
+    events: Sequence[Event] = (),
+    *,
+    account: Account,
+    now: datetime,
+    outcome: str | None = None,
+    rules: RuleSettings | None = None,
+) -> Draft:
+    """A reply skeleton: Amazon's last message quoted, a place for the seller's answer."""
+    return _reply(_facts(case, messages, events, account, now, outcome, rules))
+
+
+def _reply(facts: _Facts) -> Draft:
+    case, last = facts.case, facts.last_amazon
+    if last is not None and squash(last.body):
+        quoted = "\n".join(
+            f"> {line}" if line else ">"
+            for line in _quote_text(last.body, REPLY_QUOTE_CHARS).splitlines()
+        )
+        asked = f"Thank you for your message of {facts.day(last.sent_at)}. You wrote:\n\n{quoted}"
+    else:
+        asked = f'Thank you for your message on case {case.case_id} ("{facts.issue}").'
+    paragraphs = [
+        "Hello,",
+        asked,
+        ANSWER_HERE,
+        f"Please let me know if anything else is needed to reach {facts.outcome}.",
+        _signed(facts, "Thank you,"),
+    ]
+    return Draft(
+        case_id=case.case_id,
+        kind=DraftKind.REPLY,
+        subject=f"Re: case {case.case_id}: {facts.issue}",
+        body="\n\n".join(paragraphs) + "\n",
+    )
+
+
+def _quote_text(body: str, limit: int) -> str:
+    """Amazon's message as it reads (line breaks kept, blank runs squeezed), cut at ``limit``."""
+    lines = [" ".join(line.split()) for line in body.strip().splitlines()]
+    text = "\n".join(line for i, line in enumerate(lines) if line or (i and lines[i - 1]))
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _signed(facts: _Facts, closing: str) -> str:
+    signature = facts.account.signature
+    return f"{closing}\n{signature}" if signature else closing
 
 
 @dataclass(frozen=True)
@@ -130,6 +206,7 @@ class _Facts:
     issue: str
     outcome: str
     turn: WhoseTurn
+    urgent: bool  # the case is in an urgent category
 
     def day(self, instant: datetime) -> str:
         return format_day(instant, ZoneInfo(self.account.timezone), year=True)
@@ -161,7 +238,8 @@ def _facts(
             key=lambda m: m.order,
         )
     )
-    category = categoriser_for(rules or RuleSettings())(case.subject)
+    categorise = categoriser_for(rules or RuleSettings())
+    category = categorise(case.subject)
     return _Facts(
         case=case,
         messages=own,
@@ -170,6 +248,7 @@ def _facts(
         issue=issue_of(case),
         outcome=(outcome or "").strip().rstrip(".") or desired_outcome(category),
         turn=whose_turn(case, own, events),
+        urgent=categorise.urgent_category(case.subject) is not None,
     )
 
 

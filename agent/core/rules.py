@@ -27,6 +27,11 @@ Flags (:func:`evaluate`)
   follow-up interval, the follow-up count (rounded up, at least 1) and the unresolved days by
   ``urgent_factor``. Amazon's auto-close and reopen windows, and the wait after an
   escalation, are not shortened.
+- ``done`` on an escalation means the seller escalated outside the tool: the ladder then waits
+  ``wait_after_escalation_hours`` from the moment it was marked done (the decision's
+  ``updated_at``; without one, from when the escalation fell due), exactly as after an
+  escalation message, instead of asking for a follow-up at once. The escalation's flag ID
+  does not change, so it stays done.
 - Business days and hours are the account's, in its time zone; reasons give dates there.
 - Flags that are not yet due are returned too (with a future ``due_at``), for calendars;
   :func:`due_now` keeps what needs action now.
@@ -34,6 +39,7 @@ Flags (:func:`evaluate`)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -80,6 +86,14 @@ class FlagDecision(Protocol):
 
     @property
     def snoozed_until(self) -> datetime | None: ...
+
+
+def _decided_at(decision: FlagDecision | None) -> datetime | None:
+    """When the seller decided (``updated_at`` of the store's record), if it says."""
+    at = getattr(decision, "updated_at", None)
+    if not isinstance(at, datetime):
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -320,6 +334,7 @@ class _Ladder:
     escalate_at: datetime | None
     escalate_why: str  # "follow_ups" or "age"
     round: int  # escalations sent in this turn
+    marked_done: bool = False  # escalated_at is when the seller marked the escalation done
 
 
 def _ladder(ev: _Evaluation) -> _Ladder:
@@ -369,14 +384,41 @@ def _amazon_flags(ev: _Evaluation) -> list[Flag]:
         flags.append(escalate)
         if escalate.due_at <= ev.now and escalate.state is not FlagState.DONE:
             return flags  # escalating is the next step; no follow-up nag beside it
+        if escalate.state is FlagState.DONE:
+            done_at = _decided_at(ev.decisions.get(escalate.flag_id)) or escalate.due_at
+            ladder = _escalated_outside(ev, ladder, min(done_at, ev.now))
     flags.insert(0, _follow_up_flag(ev, ladder))
     return flags
+
+
+def _escalated_outside(ev: _Evaluation, ladder: _Ladder, done_at: datetime) -> _Ladder:
+    """The ladder after the seller marked an escalation done at ``done_at``: as after an
+    escalation message then, the next follow-up waits ``wait_after_escalation_hours``."""
+    if ladder.escalated_at is not None and ladder.escalated_at >= done_at:
+        return ladder  # an escalation message at least as recent already sets the wait
+    interval = ev.th.follow_up_business_days
+    wait_until = done_at + timedelta(hours=ev.rules.wait_after_escalation_hours)
+    later = tuple(t for t in ev.turn.follow_ups if t > done_at)
+    due = max(ev.add_business_days(later[-1], interval), wait_until) if later else wait_until
+    passed, due = steps_until(due, interval, ev.now, ev.cal)
+    return dataclasses.replace(
+        ladder,
+        step=len(ev.turn.follow_ups) + 1 + passed,
+        due=due,
+        escalated_at=done_at,
+        wait_until=wait_until,
+        follow_ups=later,
+        marked_done=True,
+    )
 
 
 def _follow_up_flag(ev: _Evaluation, ladder: _Ladder) -> Flag:
     severity = Severity.WARNING if ev.th.category else Severity.INFO
     when = _when(ev, ladder.due)
-    if ladder.escalated_at is not None and not ladder.follow_ups:
+    if ladder.marked_done and ladder.escalated_at is not None and not ladder.follow_ups:
+        progress = f"you marked the escalation done on {ev.moment(ladder.escalated_at)}"
+        action = f"follow up on it {when}"
+    elif ladder.escalated_at is not None and not ladder.follow_ups:
         progress = f"your escalation on {ev.moment(ladder.escalated_at)} has had no answer"
         action = f"follow up on it {when}"
     else:

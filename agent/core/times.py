@@ -8,6 +8,10 @@
 - :func:`local_time`, :func:`format_day` and :func:`format_moment` are for people, in the
   account's time zone.
 - :func:`parse_duration` reads every "how long" a command accepts (``7d``, ``36h``).
+- :func:`parse_since` reads every ``--since`` (``changes``, ``export``): a duration back from
+  now (``7d``) or a date / date and time (``2026-09-01``, ``2026-09-01T08:00``), which is in
+  the account's time zone unless it carries its own offset. :func:`parse_instant` reads a
+  moment (``due --at``) the same way.
 
 Pure: nothing here reads the clock.
 """
@@ -27,6 +31,8 @@ __all__ = [
     "key_time",
     "local_time",
     "parse_duration",
+    "parse_instant",
+    "parse_since",
     "require_aware",
 ]
 
@@ -86,3 +92,30 @@ def parse_duration(text: str) -> timedelta:
     if unit not in _UNITS or amount <= 0:
         raise ConfigError(f"cannot read the duration {text!r}; write it like 2d, 36h, 90m or 1w")
     return timedelta(**{_UNITS[unit]: amount})
+
+
+def parse_instant(text: str, zone: ZoneInfo, *, what: str = "--at") -> datetime:
+    """``2026-09-01`` (midnight) or ``2026-09-01T08:00`` / ``2026-09-01 08:00`` in ``zone``,
+    or with its own offset (``...Z``, ``...+02:00``); anything else is a :class:`ConfigError`."""
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw)
+    except ValueError:
+        raise ConfigError(
+            f"{what} {text!r} is not a date; write it like 2026-09-01 or 2026-09-01T08:00"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def parse_since(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """The start of a ``--since``: ``7d`` / ``36h`` / ``90m`` / ``2w`` before ``now``, or a
+    date (``2026-09-01``, midnight in ``zone``) or date and time; one form for every command."""
+    raw = text.strip()
+    if raw[-1:].lower() in _UNITS and raw[:-1].replace(".", "", 1).isdigit():
+        return require_aware(now, "now") - parse_duration(raw)
+    if not raw[:1].isdigit() or "-" not in raw:
+        raise ConfigError(
+            f"--since {text!r} is neither a duration nor a date; write it like 7d, 36h, "
+            "2026-09-01 or 2026-09-01T08:00"
+        )
+    return parse_instant(raw, zone, what="--since")

@@ -42,6 +42,7 @@ __all__ = [
     "open_by_status",
     "response_time_distribution",
     "response_times_by_month",
+    "status_coverage_note",
 ]
 
 W, H = 640, 260
@@ -246,6 +247,45 @@ def _sample_points(
     return points
 
 
+OPEN_STATUSES = frozenset(
+    {
+        CaseStatus.OPEN,
+        CaseStatus.PENDING_AMAZON_ACTION,
+        CaseStatus.NEEDS_YOUR_ATTENTION,
+        CaseStatus.WORK_IN_PROGRESS,
+        CaseStatus.TRANSFERRED,
+        CaseStatus.REOPENED,
+    }
+)
+"""The statuses the chart counts as open: someone still has to act (Answered is not)."""
+
+
+def status_coverage_note(groups: Sequence[AccountBundles]) -> str:
+    """How much status history the chart could reconstruct, in one or two sentences."""
+    cases = [b for g in groups for b in g.cases]
+    if not cases:
+        return ""
+    seen = sum(1 for b in cases if any(e.kind is EventKind.STATUS_CHANGED for e in b.events))
+    still_open = sum(
+        1
+        for b in cases
+        if b.case.status in OPEN_STATUSES
+        and not any(e.kind is EventKind.STATUS_CHANGED for e in b.events)
+    )
+    unknown = len(cases) - seen - still_open
+    text = (
+        f"History reconstructed for {seen + still_open:,} of {len(cases):,} cases "
+        f"({seen:,} with status changes the agent saw; {still_open:,} open now, counted in "
+        "their current status since they were opened)."
+    )
+    if unknown:
+        text += (
+            f" {unknown:,} cases were answered, resolved or closed before the agent saw their "
+            "status change; their earlier statuses are unknown and they are not counted."
+        )
+    return text
+
+
 def open_by_status(groups: Sequence[AccountBundles], *, until: datetime) -> Markup:
     label = "Open cases by status over time"
     cases = [b for g in groups for b in g.cases]
@@ -256,8 +296,8 @@ def open_by_status(groups: Sequence[AccountBundles], *, until: datetime) -> Mark
     for b in cases:
         hist = status_history(b)
         for i, (when, status) in enumerate(hist):
-            if status.is_final:
-                continue
+            if status not in OPEN_STATUSES:
+                continue  # Answered, Unknown (history not seen), Resolved, Closed
             changes.append((when, status, +1))
             if i + 1 < len(hist):
                 changes.append((hist[i + 1][0], status, -1))
@@ -267,7 +307,7 @@ def open_by_status(groups: Sequence[AccountBundles], *, until: datetime) -> Mark
     counts: Counter[CaseStatus] = Counter()
     k = 0
     columns = []
-    order = [s for s in STATUS_COLOURS if not s.is_final]
+    order = [s for s in STATUS_COLOURS if s in OPEN_STATUSES]
     seen: set[CaseStatus] = set()
     for when, xlabel in points:
         while k < len(changes) and changes[k][0] <= when:

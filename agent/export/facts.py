@@ -12,7 +12,7 @@ Labels, time formats and whether a flag is in force come from the core, never fr
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -119,6 +119,7 @@ class CaseBundle:
     turn: Turn
     since: datetime | None
     category: str
+    url: str = ""  # the case's page on Seller Central ('' when not known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +137,15 @@ def category_order(groups: Sequence[AccountBundles]) -> list[str]:
     return [*seen, OTHER]
 
 
-def account_bundles(acc: AccountArchive, categorise: Categoriser | None = None) -> AccountBundles:
+def account_bundles(
+    acc: AccountArchive,
+    categorise: Categoriser | None = None,
+    links: Mapping[str, str] | None = None,
+) -> AccountBundles:
     """Group an account's records by case, each list in display order; ``categorise`` is the
-    categoriser of the account's rules (default: the default rules')."""
+    categoriser of the account's rules (default: the default rules'); ``links`` maps case
+    IDs to their Seller Central pages."""
+    links = links or {}
     categorise = categorise or categoriser_for(RuleSettings())
     tz = zoneinfo.ZoneInfo(acc.timezone)
     msgs: dict[str, list[Message]] = {}
@@ -169,6 +176,7 @@ def account_bundles(acc: AccountArchive, categorise: Categoriser | None = None) 
                 turn=turn,
                 since=since,
                 category=category_label(categorise(case.subject)),
+                url=links.get(case.case_id, ""),
             )
         )
     labels = (*(category_label(n) for n in categorise.names), OTHER)

@@ -35,6 +35,7 @@ from agent.export.archive import (
     to_json_bytes,
 )
 from agent.export.facts import AccountBundles, CaseBundle, account_bundles
+from agent.export.today import Today
 from agent.export.writer import ExportWriter, Job, Lazy
 
 __all__ = ["FORMATS", "PARALLEL_MIN_CASES", "ExportResult", "render_files", "write_archive"]
@@ -78,7 +79,11 @@ _CASES_PER_JOB = 1000
 
 
 def _jobs(
-    archive: Archive, groups: list[AccountBundles], chosen: list[str], now: datetime
+    archive: Archive,
+    groups: list[AccountBundles],
+    chosen: list[str],
+    now: datetime,
+    today: Today | None = None,
 ) -> list[Job]:
     """The export as independent jobs, biggest first; each yields (path, bytes or Lazy).
 
@@ -88,13 +93,17 @@ def _jobs(
     at = archive.generated_at
     jobs: list[Job] = []
     if "html" in chosen:
-        jobs.append(partial(_index_file, "html/index.html", to_html.index_html, groups, at, now))
+        jobs.append(
+            partial(_index_file, "html/index.html", to_html.index_html, groups, at, now, today)
+        )
     if "csv" in chosen:
         jobs.append(partial(_csv_files, groups, now))
     if "json" in chosen:
         jobs.append(partial(_json_files, archive))
     if "md" in chosen:
-        jobs.append(partial(_index_file, "md/index.md", to_markdown.index_md, groups, at, now))
+        jobs.append(
+            partial(_index_file, "md/index.md", to_markdown.index_md, groups, at, now, today)
+        )
     cases = [b for g in groups for b in g.cases]
     pages = [fmt for fmt in ("md", "html") if fmt in chosen]
     if pages:
@@ -117,8 +126,10 @@ def _index_file(
     groups: list[AccountBundles],
     generated_at: datetime,
     now: datetime,
+    today: Today | None = None,
 ) -> list[tuple[str, bytes]]:
-    return [(rel, render(groups, generated_at=generated_at, now=now).encode())]
+    page = render(groups, generated_at=generated_at, now=now, today=today or Today())
+    return [(rel, page.encode())]
 
 
 def _case_pages(cases: Sequence[CaseBundle], pages: Sequence[str]) -> Iterator[tuple[str, Lazy]]:
@@ -142,6 +153,7 @@ def _html_page(b: CaseBundle) -> bytes:
 
 _RENDERER_FILES = (
     "core/labels.py",
+    "core/present.py",
     "core/times.py",
     "export/facts.py",
     "export/to_markdown.py",
@@ -174,6 +186,7 @@ def _page_source(b: CaseBundle) -> str:
     h = hashlib.blake2b(_renderer_key(), digest_size=20)
     h.update(b.tz.key.encode())
     h.update(b.category.encode())
+    h.update(b.url.encode())
     h.update(_DUMP[Case](b.case))
     for group in (b.messages, b.events, b.flags):
         h.update(b"|%d|" % len(group))
@@ -195,9 +208,13 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _bundles(archive: Archive, categorise: Categoriser | None) -> list[AccountBundles]:
+def _bundles(
+    archive: Archive, categorise: Categoriser | None, today: Today | None = None
+) -> list[AccountBundles]:
+    links = today.links if today else {}
     return [
-        account_bundles(a, categorise) for a in sorted(archive.accounts, key=lambda a: a.account)
+        account_bundles(a, categorise, links.get(a.account))
+        for a in sorted(archive.accounts, key=lambda a: a.account)
     ]
 
 
@@ -207,12 +224,13 @@ def render_files(
     *,
     now: datetime,
     categorise: Categoriser | None = None,
+    today: Today | None = None,
 ) -> dict[str, bytes]:
     """Every file of the export as ``{relative path: bytes}``; pure, no disk access."""
     chosen = _check_formats(formats)
     files: dict[str, bytes] = {}
     with _gc_paused():
-        for job in _jobs(archive, _bundles(archive, categorise), chosen, now):
+        for job in _jobs(archive, _bundles(archive, categorise, today), chosen, now, today):
             for rel, data in job():
                 files[rel] = data.render() if isinstance(data, Lazy) else data
     return files
@@ -226,6 +244,8 @@ def write_archive(
     now: datetime,
     workers: int | None = None,
     categorise: Categoriser | None = None,
+    today: Today | None = None,
+    manifest_extra: dict[str, str] | None = None,
 ) -> ExportResult:
     """Render ``formats`` of ``archive`` into ``out_dir`` and write only what changed.
 
@@ -242,17 +262,23 @@ def write_archive(
     time passes. ``workers``: processes that render and write (default: one per core, up to
     4, when ``fork`` is available, no other thread runs, and there are at least
     ``PARALLEL_MIN_CASES`` cases; 1 = all in this process). ``categorise``: the categoriser of
-    the account's rules (default: the default rules').
+    the account's rules (default: the default rules'). ``today``: the due list, drafts,
+    links and "changed since" moment the index pages open on (:mod:`agent.export.today`).
+    ``manifest_extra``: values the manifest keeps for the next export (see
+    :func:`agent.export.writer.previous_export`).
     """
     if now.tzinfo is None:
         raise ArchiveError("the export time must carry a timezone")
     started = time.perf_counter()
     chosen = _check_formats(formats)
     with _gc_paused():
-        groups = _bundles(archive, categorise)
+        groups = _bundles(archive, categorise, today)
         n_cases = sum(len(g.cases) for g in groups)
-        with ExportWriter(Path(out_dir), chosen, workers=workers) as writer:
-            writer.run(_jobs(archive, groups, chosen, now), parallel=n_cases >= PARALLEL_MIN_CASES)
+        with ExportWriter(Path(out_dir), chosen, workers=workers, extra=manifest_extra) as writer:
+            writer.run(
+                _jobs(archive, groups, chosen, now, today),
+                parallel=n_cases >= PARALLEL_MIN_CASES,
+            )
             written, unchanged, removed = writer.finish()
     return ExportResult(
         out_dir=Path(out_dir),

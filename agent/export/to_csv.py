@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from agent.core.labels import flag_label
 from agent.core.times import iso_utc
 from agent.export.facts import AccountBundles, active_flags, days_waiting
 
@@ -111,7 +112,8 @@ def cases_csv(groups: Sequence[AccountBundles], *, now: datetime) -> bytes:
                 c = b.case
                 waiting = days_waiting(b.since, now)
                 flags = [
-                    f"{f.kind.value} ({f.severity.value}, due {f.due_at.astimezone(b.tz):%Y-%m-%d})"
+                    f"{flag_label(f.kind)} ({f.severity.value}, "
+                    f"due {f.due_at.astimezone(b.tz):%Y-%m-%d})"
                     for f in active_flags(b.flags, now)
                 ]
                 yield [

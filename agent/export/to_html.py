@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -33,8 +34,9 @@ import jinja2
 import orjson
 from markupsafe import Markup
 
-from agent.core.labels import EVENT_LABELS, STATUS_LABELS
-from agent.core.models import CaseStatus, Direction, EventKind
+from agent.core.labels import STATUS_LABELS, flag_label, marketplace_name
+from agent.core.models import CaseStatus, Direction, Event
+from agent.core.present import event_sentence
 from agent.core.times import iso_utc, local_time
 from agent.export import charts as export_charts
 from agent.export.facts import (
@@ -43,10 +45,33 @@ from agent.export.facts import (
     active_flags,
     category_order,
     days_waiting,
-    value_text,
 )
+from agent.export.today import Today
 
-__all__ = ["case_html", "index_html", "script_json", "search_text"]
+__all__ = ["case_html", "index_html", "linkify", "script_json", "search_text"]
+
+CHANGED_CASES_SHOWN = 100
+_URL = re.compile(r"""\bhttps?://[^\s<>"'`]+""", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+
+
+def linkify(text: str) -> str:
+    """``text`` escaped for HTML, with each http(s) address made a link that opens apart and
+    sends no referrer (``rel="noopener noreferrer"``). Any other scheme stays text."""
+    if "://" not in text:  # most messages: no address at all
+        return html.escape(text, quote=True)
+    out: list[str] = []
+    pos = 0
+    for m in _URL.finditer(text):
+        url = m.group().rstrip(_TRAILING)
+        end = m.start() + len(url)
+        out.append(html.escape(text[pos : m.start()], quote=True))
+        href = html.escape(url, quote=True)
+        out.append(f'<a href="{href}" rel="noopener noreferrer" target="_blank">{href}</a>')
+        pos = end
+    out.append(html.escape(text[pos:], quote=True))
+    return "".join(out)
+
 
 LONG_BODY = 4000  # characters; longer bodies scroll inside their own box
 
@@ -98,9 +123,8 @@ def search_text(b: CaseBundle) -> str:
 
 
 def _status_text(b: CaseBundle) -> str:
-    label = STATUS_LABELS[b.case.status]
-    raw = b.case.status_raw
-    return raw if raw == label or not raw else f"{raw} ({label})"
+    """The status as the seller reads it: our label (Amazon's own wording is in the title)."""
+    return STATUS_LABELS[b.case.status]
 
 
 # --------------------------------------------------------------------------- case pages
@@ -145,11 +169,16 @@ def case_html(b: CaseBundle) -> str:
         '<header class="top">\n'
         f'<h1 id="case-title"><span class="case-id">Case {_e(c.case_id)}</span>: '
         f'<bdi class="subject" dir="auto">{_e(c.subject)}</bdi></h1>\n'
-        f'<p><span class="badge s-{c.status.value}" title="{c.status.value}">{status}</span>'
+        f'<p><span class="badge s-{c.status.value}" title="{_e(c.status_raw)}">{status}</span>'
     ]
     if b.since is not None:
         out.append(
             f' <span class="turn">{_e(b.turn.label)}\'s turn since {_time(b.since, tz)}</span>'
+        )
+    if b.url:
+        out.append(
+            f' <a class="sc-link" href="{_e(b.url)}" rel="noopener noreferrer" '
+            'target="_blank">Open on Seller Central</a>'
         )
     out.append(
         '</p>\n</header>\n<main>\n<section aria-labelledby="h-summary">\n'
@@ -157,7 +186,7 @@ def case_html(b: CaseBundle) -> str:
     )
     facts = [
         ("Account", _e(c.account)),
-        ("Marketplace", _e(c.marketplace)),
+        ("Marketplace", _e(marketplace_name(c.marketplace))),
         ("Status", status),
         ("Category", _e(b.category)),
         ("Created", _time(c.created_at, tz)),
@@ -186,7 +215,7 @@ def case_html(b: CaseBundle) -> str:
             f'<article class="msg {m.direction.value}" id="m{i}">\n<header>'
             f'<span class="dir">{"From Amazon" if amazon else "From you"}</span> '
             f'<bdi class="sender">{_e(m.sender)}</bdi>{email} {_time(m.sent_at, tz)}</header>\n'
-            f'<div class="body{long}" dir="auto">{_e(m.body)}</div>\n'
+            f'<div class="body{long}" dir="auto">{linkify(m.body)}</div>\n'
         )
         if m.attachments:
             items = "".join(f"<li><bdi>{_e(a)}</bdi></li>" for a in m.attachments)
@@ -200,7 +229,7 @@ def case_html(b: CaseBundle) -> str:
             if f.snoozed_until:
                 state += f" until {local_time(f.snoozed_until, tz)}"
             out.append(
-                f'<li><span class="sev-{f.severity.value}">{f.kind.value}</span> '
+                f'<li><span class="sev-{f.severity.value}">{flag_label(f.kind)}</span> '
                 f"({f.severity.value}, {_e(state)}), due {_time(f.due_at, tz)}: "
                 f'<bdi dir="auto">{_e(f.reason)}</bdi></li>\n'
             )
@@ -214,18 +243,9 @@ def case_html(b: CaseBundle) -> str:
         '<span class="what">Case created</span></li>\n'
     )
     for e in b.events:
-        change = ""
-        is_status = e.kind is EventKind.STATUS_CHANGED
-        before = value_text(e.before, status=is_status)
-        after = value_text(e.after, status=is_status)
-        if before or after:
-            change = (
-                f': <bdi dir="auto">{_e(before or "(none)")}</bdi> &rarr; '
-                f'<bdi dir="auto">{_e(after or "(none)")}</bdi>'
-            )
         out.append(
             f'<li class="ev-{e.kind.value}">{_time(e.detected_at, tz)}'
-            f'<span class="what">{EVENT_LABELS[e.kind]}</span>{change}</li>\n'
+            f'<bdi class="what" dir="auto">{_e(event_sentence(e))}</bdi></li>\n'
         )
     out.append(
         "</ol>\n</section>\n</main>\n"
@@ -260,7 +280,7 @@ def _row(b: CaseBundle, now: datetime) -> list[Any]:
         local_time(reply, tz),
         b.turn.label,
         days_waiting(b.since, now),
-        ", ".join(f.kind.value for f in active_flags(b.flags, now)),
+        ", ".join(flag_label(f.kind) for f in active_flags(b.flags, now) if f.due_at <= now),
         len(b.messages),
         search_text(b),
     ]
@@ -274,9 +294,10 @@ def _charts(groups: Sequence[AccountBundles], generated_at: datetime) -> list[di
             "name": "open-by-status",
             "title": "Open cases by status over time",
             "svg": export_charts.open_by_status(groups, until=generated_at),
-            "note": "Cases not yet resolved or closed at the end of each period, by the status "
-            f"they had then (periods in {tzname}). Before the agent first saw a status change, "
-            "a case counts under its earliest known status.",
+            "note": "Cases in an open status (Open, Pending Amazon Action, Needs Your "
+            "Attention, Work in progress, Transferred, Reopened) at the end of each period, by "
+            f"the status they had then (periods in {tzname}); Answered is not open. "
+            + export_charts.status_coverage_note(groups),
         },
         {
             "name": "response-by-month",
@@ -299,8 +320,63 @@ def _charts(groups: Sequence[AccountBundles], generated_at: datetime) -> list[di
     ]
 
 
-def index_html(groups: Sequence[AccountBundles], *, generated_at: datetime, now: datetime) -> str:
-    """The index page: charts, then the case table with its embedded data and script."""
+def _today(groups: Sequence[AccountBundles], today: Today) -> list[dict[str, Any]]:
+    known = {(g.account, b.case.case_id) for g in groups for b in g.cases}
+    out = []
+    for entry in today.due:
+        i = entry.item
+        out.append(
+            {
+                "item": i,
+                "page": f"cases/{i.case_id}.html" if (i.account, i.case_id) in known else "",
+                "due_iso": iso_utc(i.due_at),
+                "draft": entry.draft,
+            }
+        )
+    return out
+
+
+def _changed(groups: Sequence[AccountBundles], since: datetime | None) -> dict[str, Any]:
+    """The cases with events detected after ``since``, the newest first, as sentences."""
+    if since is None:
+        return {"since": None, "cases": [], "more": 0, "events": 0}
+    found: list[tuple[datetime, CaseBundle, list[Event]]] = []
+    for g in groups:
+        for b in g.cases:
+            recent = [e for e in b.events if e.detected_at > since]
+            if recent:
+                found.append((recent[-1].detected_at, b, recent))
+    found.sort(key=lambda t: (t[0], t[1].case.case_id), reverse=True)
+    tz = export_charts.chart_timezone(groups)
+    shown = [
+        {
+            "case": b.case,
+            "events": [
+                {"iso": iso_utc(e.detected_at), "when": local_time(e.detected_at, b.tz),
+                 "text": event_sentence(e)}
+                for e in events
+            ],
+        }
+        for _, b, events in found[:CHANGED_CASES_SHOWN]
+    ]  # fmt: skip
+    return {
+        "since": {"iso": iso_utc(since), "local": local_time(since, tz)},
+        "cases": shown,
+        "more": max(0, len(found) - CHANGED_CASES_SHOWN),
+        "events": sum(len(t[2]) for t in found),
+    }
+
+
+def index_html(
+    groups: Sequence[AccountBundles],
+    *,
+    generated_at: datetime,
+    now: datetime,
+    today: Today | None = None,
+) -> str:
+    """The index page: Today (what to do, why, by when, with drafts), what changed since the
+    last export, the charts, then the case table with its embedded data and script."""
+    today = today or Today()
     cases = [b for g in groups for b in g.cases]
     status_n = Counter(b.case.status for b in cases)
     cat_n = Counter(b.category for b in cases)
@@ -319,6 +395,9 @@ def index_html(groups: Sequence[AccountBundles], *, generated_at: datetime, now:
             now_iso=iso_utc(now),
             now_local=local_time(now, tz),
             charts=_charts(groups, generated_at),
+            today=_today(groups, today),
+            drafts_up_to=today.drafts_up_to,
+            changed=_changed(groups, today.changes_since),
             statuses=[
                 {"value": s.value, "label": STATUS_LABELS[s], "count": status_n[s]}
                 for s in CaseStatus

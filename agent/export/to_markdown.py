@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
-from agent.core.labels import EVENT_LABELS, STATUS_LABELS
-from agent.core.models import Direction, EventKind
+from agent.core.labels import STATUS_LABELS, flag_label, marketplace_name
+from agent.core.models import Direction
+from agent.core.present import event_sentence
 from agent.core.text import squash, visible
 from agent.core.times import iso_utc, local_time
 from agent.export.facts import (
@@ -26,8 +27,8 @@ from agent.export.facts import (
     CaseBundle,
     active_flags,
     days_waiting,
-    value_text,
 )
+from agent.export.today import Today
 
 __all__ = ["case_md", "index_md", "md_inline", "md_lines"]
 
@@ -101,9 +102,7 @@ def _code(text: str) -> str:
 
 
 def _status(b: CaseBundle) -> str:
-    label = STATUS_LABELS[b.case.status]
-    raw = b.case.status_raw
-    return md_inline(raw if raw == label else f"{raw} ({label})")
+    return md_inline(STATUS_LABELS[b.case.status])
 
 
 def case_md(b: CaseBundle) -> str:
@@ -113,7 +112,8 @@ def case_md(b: CaseBundle) -> str:
     facts = [
         ("Status", _status(b)),
         ("Account", md_inline(c.account)),
-        ("Marketplace", md_inline(c.marketplace)),
+        ("Marketplace", md_inline(marketplace_name(c.marketplace))),
+        ("Seller Central", f"<{md_inline(b.url)}>" if b.url else ""),
         ("Category", b.category),
         ("Created", local_time(c.created_at, tz)),
         ("Last updated", local_time(c.last_updated_at, tz)),
@@ -148,26 +148,43 @@ def case_md(b: CaseBundle) -> str:
         if f.snoozed_until:
             state += f" until {local_time(f.snoozed_until, tz)}"
         lines.append(
-            f"- **{f.kind.value}** ({f.severity.value}, {state}), due "
+            f"- **{flag_label(f.kind)}** ({f.severity.value}, {state}), due "
             f"{local_time(f.due_at, tz)}: {md_inline(f.reason)}"
         )
     lines += ["", "## Events", ""]
     if not b.events:
         lines.append("None recorded.")
     for e in b.events:
-        text = f"- {local_time(e.detected_at, tz)}: {EVENT_LABELS[e.kind]}"
-        status = e.kind is EventKind.STATUS_CHANGED
-        before = value_text(e.before, status=status)
-        after = value_text(e.after, status=status)
-        if before or after:
-            text += f": {md_inline(before) or '(none)'} → {md_inline(after) or '(none)'}"
-        lines.append(text)
+        lines.append(f"- {local_time(e.detected_at, tz)}: {md_inline(event_sentence(e))}")
     lines.append("")
     return "\n".join(lines)
 
 
-def index_md(groups: Sequence[AccountBundles], *, generated_at: datetime, now: datetime) -> str:
-    """The list of every case, one table per account, linking to the case files."""
+def _today_md(today: Today) -> list[str]:
+    n = len(today.due)
+    lines = [f"## Today: {n} thing{'s' if n != 1 else ''} to do", ""]
+    if not n:
+        return [*lines, "Nothing needs action.", ""]
+    for k, entry in enumerate(today.due, 1):
+        i = entry.item
+        case = f"[case {i.case_id}]({i.case_id}.md)"
+        lines.append(
+            f"{k}. **{i.label}**: {case} {md_inline(i.subject)} ({md_inline(i.account)}). "
+            f"{md_inline(i.action)}, by {md_inline(i.by_when)}. Why: {md_inline(i.why)}"
+            + (f" <{md_inline(i.url)}>" if i.url else "")
+        )
+    return [*lines, ""]
+
+
+def index_md(
+    groups: Sequence[AccountBundles],
+    *,
+    generated_at: datetime,
+    now: datetime,
+    today: Today | None = None,
+) -> str:
+    """Today's to-do, then the list of every case, one table per account, linking to the
+    case files."""
     total = sum(len(a.cases) for a in groups)
     lines = [
         "# Case archive",
@@ -175,6 +192,7 @@ def index_md(groups: Sequence[AccountBundles], *, generated_at: datetime, now: d
         f"{total} cases. Data as of {iso_utc(generated_at)}; days waiting counted to "
         f"{iso_utc(now)}. Times in each account's timezone.",
         "",
+        *_today_md(today or Today()),
     ]
     for acc in groups:
         lines += [
@@ -186,13 +204,15 @@ def index_md(groups: Sequence[AccountBundles], *, generated_at: datetime, now: d
             continue
         lines += [
             "| Case | Status | Subject | Created | Last Amazon reply | Whose turn "
-            "| Days waiting | Active flags |",
+            "| Days waiting | Due now |",
             "|---|---|---|---|---|---|---|---|",
         ]
         for b in acc.cases:
             c = b.case
             waiting = days_waiting(b.since, now)
-            flags = ", ".join(f.kind.value for f in active_flags(b.flags, now))
+            flags = ", ".join(
+                flag_label(f.kind) for f in active_flags(b.flags, now) if f.due_at <= now
+            )
             cells = [
                 f"[{c.case_id}]({c.case_id}.md)",
                 _status(b),

@@ -42,7 +42,7 @@ import orjson
 from agent.errors import ArchiveError, HomeError
 from agent.home import private_dir, write_private
 
-__all__ = ["MANIFEST", "ExportWriter", "Job", "Lazy", "format_of"]
+__all__ = ["MANIFEST", "ExportWriter", "Job", "Lazy", "format_of", "previous_export"]
 
 MANIFEST = ".caselog-export.json"
 
@@ -76,6 +76,19 @@ def _load_manifest(out_dir: Path) -> dict[str, Entry]:
     return {
         k: v for k, v in files.items() if isinstance(k, str) and _inside(k) and isinstance(v, dict)
     }
+
+
+def previous_export(out_dir: Path) -> dict[str, str]:
+    """What the last export into ``out_dir`` left for the next one (``as_of``,
+    ``changes_since``...): the manifest's string values beside its files; {} if none."""
+    try:
+        raw = orjson.loads((Path(out_dir) / MANIFEST).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {}
+    extra = raw.get("extra") if isinstance(raw, dict) else None
+    if not isinstance(extra, dict):
+        return {}
+    return {k: v for k, v in extra.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _write_all(fd: int, data: bytes) -> os.stat_result:
@@ -262,8 +275,16 @@ class ExportWriter:
     export wrote (per the manifest) and this one does not are removed by :meth:`finish`.
     """
 
-    def __init__(self, out_dir: Path, formats: Iterable[str], *, workers: int | None = None):
+    def __init__(
+        self,
+        out_dir: Path,
+        formats: Iterable[str],
+        *,
+        workers: int | None = None,
+        extra: dict[str, str] | None = None,
+    ):
         self.out_dir = Path(out_dir)
+        self.extra = dict(extra or {})
         self.formats = set(formats)
         self.workers = _default_workers() if workers is None else max(1, workers)
         try:
@@ -326,7 +347,13 @@ class ExportWriter:
                 if old.get("format") in self.formats and rel not in done.entries:
                     (self.out_dir / rel).unlink(missing_ok=True)
                     removed.append(rel)
-            body = {"tool": "caselog-agent", "version": 1, "files": dict(sorted(entries.items()))}
+            body: dict[str, Any] = {
+                "tool": "caselog-agent",
+                "version": 1,
+                "files": dict(sorted(entries.items())),
+            }
+            if self.extra:
+                body["extra"] = dict(sorted(self.extra.items()))
             write_private(self.out_dir / MANIFEST, orjson.dumps(body, option=orjson.OPT_INDENT_2))
         except (OSError, HomeError) as exc:
             raise self._error(exc) from exc

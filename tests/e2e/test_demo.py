@@ -30,8 +30,9 @@ def test_demo_from_a_fresh_home(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "What changed while the clock ran" in out
-    assert "status" in out and "Amazon wrote" in out
-    assert "What is due now" in out and ("reply_due" in out or "follow_up" in out)
+    assert "Amazon wrote" in out and ("Status changed from" in out or "First seen" in out)
+    assert "What is due now" in out and ("Reply due" in out or "Follow up" in out)
+    assert "reply_due" not in out and "PENDING_AMAZON_ACTION" not in out
     assert "Subject: Urgent Escalation Request: " in out
     assert "calendar:" in out
     assert seconds < 60, f"the demo took {seconds:.1f} s"

@@ -77,7 +77,7 @@ def test_cases_show_and_search_read_the_store(cli, site) -> None:  # type: ignor
     )[0]
     hits = json.loads(cli("search", body_only, "--json").stdout)
     assert cid in {h["case_id"] for h in hits}
-    assert all(h["where"] != "subject" for h in hits)
+    assert all(not h["in_subject"] and h["messages"] for h in hits)
 
 
 def test_long_threads_are_read_across_contact_pages(site, tmp_path) -> None:  # type: ignore[no-untyped-def]

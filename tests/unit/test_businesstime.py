@@ -179,3 +179,28 @@ def test_steps_until_matches_repeated_additions(
 def test_steps_until_refuses_a_step_of_nothing() -> None:
     with pytest.raises(ConfigError, match="positive"):
         steps_until(at(LA, 11, 16, 10), 0, at(LA, 11, 30, 10), NINE_TO_FIVE)
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [
+        pytest.param(NINE_TO_FIVE, id="la"),
+        pytest.param(BusinessCalendar(LONDON, frozenset({0, 2, 4}), 8, 18), id="london-mwf"),
+        pytest.param(BusinessCalendar(LA, frozenset(range(7)), 0, 24), id="24h-no-skipping"),
+    ],
+)
+@pytest.mark.parametrize("step", [0.5, 2, 7])
+def test_long_spans_skip_weeks_with_the_same_answer(
+    calendar: BusinessCalendar, step: float
+) -> None:
+    """Months of waiting (across both clock changes) give what walking day by day gives."""
+    start = at(LA, 1, 14, 11) if calendar.zone is LA else at(LONDON, 1, 14, 11)
+    for days in (16, 40, 97, 200, 330):
+        until = start + timedelta(days=days, hours=5)
+        count, last = 0, start
+        while (following := add_business_days(last, step, calendar)) <= until:
+            count, last = count + 1, following
+        assert steps_until(start, step, until, calendar) == (count, last), (days, step)
+        work = calendar.day_length * step * count
+        assert add_business_days(start, step * count, calendar) == last
+        assert calendar.work_between(start, last) == work

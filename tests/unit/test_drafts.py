@@ -246,3 +246,67 @@ def test_a_case_waiting_for_the_seller_gets_no_waiting_claim() -> None:
 def test_refuses_naive_now() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         draft_follow_up(case(), HISTORY, account=ACCOUNT, now=datetime(2026, 11, 24))
+
+
+# -- drafts that fit the case (issue 13) -------------------------------------------------------
+
+QUESTION = "Please send the invoice for order 112-1234567-1234567.\n\nWe will close this in 7 days."
+
+
+def test_a_follow_up_on_the_sellers_turn_is_a_reply_quoting_amazons_question() -> None:
+    c = case("Listing removed for a missing invoice", CaseStatus.NEEDS_YOUR_ATTENTION)
+    messages = [msg(SELLER, la(10), "Why was my listing removed?"), msg(AMAZON, la(20), QUESTION)]
+    d = draft_follow_up(c, messages, account=ACCOUNT, now=NOW)
+    assert d.kind is DraftKind.REPLY
+    assert d.subject == f"Re: case {CASE_ID}: Listing removed for a missing invoice"
+    quoted = "> Please send the invoice for order 112-1234567-1234567.\n>\n> We will close"
+    assert f"You wrote:\n\n{quoted}" in d.body
+    assert "[Your answer" in d.body
+    assert "status" not in d.body.casefold()  # never "let me know the current status"
+
+
+@pytest.mark.parametrize(
+    ("subject", "overdue", "title"),
+    [
+        ("Disbursement on hold", False, "Urgent Escalation Request"),  # payments: urgent
+        ("Shipping template question", False, "Escalation Request"),
+        ("Shipping template question", True, "Urgent Escalation Request"),
+    ],
+)
+def test_urgent_only_for_urgent_categories_or_overdue_deadlines(
+    subject: str, overdue: bool, title: str
+) -> None:
+    d = draft_escalation(case(subject), HISTORY, account=ACCOUNT, now=NOW, overdue=overdue)
+    assert d.subject == f"{title}: {CASE_ID} for {subject}"
+
+
+def test_drafts_are_signed_with_the_accounts_signature() -> None:
+    signed = ACCOUNT.model_copy(update={"signature": "Dana, Demo Outdoor Co"})
+    follow = draft_follow_up(case(), HISTORY, account=signed, now=NOW)
+    assert follow.body.endswith("Thank you,\nDana, Demo Outdoor Co\n")
+    escalation = draft_escalation(case(), HISTORY, account=signed, now=NOW)
+    assert escalation.body.endswith("Kind regards,\nDana, Demo Outdoor Co\n")
+    assert draft_escalation(case(), HISTORY, account=ACCOUNT, now=NOW).body.endswith(
+        "Kind regards,\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("signature", "error"),
+    [
+        ("x" * 201, "at most 200 characters"),
+        ("Dana\x1b[31m", "control character"),
+        ("a\nb\nc\nd\ne", "at most 4 lines"),
+    ],
+)
+def test_a_bad_signature_is_refused_when_the_file_is_read(signature: str, error: str) -> None:
+    import tomli_w
+
+    from agent.config import parse_settings
+    from agent.errors import ConfigError
+
+    text = tomli_w.dumps(
+        {"accounts": [{"name": "a", "base_url": "https://x.example", "signature": signature}]}
+    )
+    with pytest.raises(ConfigError, match=error):
+        parse_settings(text)

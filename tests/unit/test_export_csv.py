@@ -255,7 +255,7 @@ def test_days_waiting_whose_turn_and_flags_columns() -> None:
     rows = read(cases_csv([account_bundles(acc)], now=T0 + timedelta(days=4, hours=1)))
     assert rows[0]["Whose Turn"] == "Seller"
     assert rows[0]["Days Waiting"] == "3"
-    assert rows[0]["Active Flags"] == "reply_due (urgent, due 2026-11-03)"
+    assert rows[0]["Active Flags"] == "Reply due (urgent, due 2026-11-03)"
     assert rows[1]["Whose Turn"] == ""
     assert rows[1]["Days Waiting"] == ""
     assert rows[1]["Active Flags"] == ""

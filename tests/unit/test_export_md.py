@@ -185,10 +185,10 @@ def test_case_file_has_summary_thread_oldest_first_and_timeline() -> None:
     assert order == sorted(order)
     # Times in the account's timezone (PST in November).
     assert "### 1. From you: Me, 2026-11-22 08:35 PST" in text
-    assert "2026-11-21 08:40 PST: Case first seen" in text
-    assert "Subject changed: old \\<b\\>subject\\</b\\> → Refund \\<script\\>" in text
-    assert "Status changed: Pending Amazon Action → Needs Your Attention" in text
-    assert "Subject changed: OPEN → Refund" in text  # a subject is never read as a status
+    assert "2026-11-21 08:40 PST: First seen" in text
+    assert 'Subject changed from "old \\<b\\>subject\\</b\\>" to "Refund \\<script\\>' in text
+    assert "Status changed from Pending Amazon Action to Needs Your Attention." in text
+    assert 'Subject changed from "OPEN" to "Refund' in text  # a subject is never a status
     # the seller answered Amazon's question: Amazon's turn again, whatever the status label
     assert "**Whose turn:** Amazon, since 2026-11-24 08:35 PST" in text
     rendered = MD.render(text)

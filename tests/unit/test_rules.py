@@ -388,13 +388,37 @@ def test_escalate_when_unresolved_for_seven_days() -> None:
     assert "unresolved 7 days after it was opened on 16 Nov" in due[0].reason
 
 
-def test_done_escalation_lets_the_ladder_continue() -> None:
+@dataclass(frozen=True)
+class Marked:
+    state: FlagState
+    updated_at: datetime
+    snoozed_until: datetime | None = None
+
+
+@pytest.mark.parametrize(
+    ("decision", "waits_until"),
+    [
+        pytest.param(Marked(FlagState.DONE, la(23, 14)), la(25, 14), id="from-the-done-time"),
+        pytest.param(Decision(FlagState.DONE), la(25, 10), id="no-time:-from-the-due-time"),
+    ],
+)
+def test_done_on_an_escalation_waits_like_an_escalation_message(
+    decision: FlagDecision, waits_until: datetime
+) -> None:
+    """Done on an escalation = the seller escalated outside the tool: no "follow up now"
+    flag appears; the ladder waits wait_after_escalation_hours (48) from the done time."""
     c = case(CaseStatus.WORK_IN_PROGRESS, created=la(16))
-    escalate = only(flags_of(c, now=la(23)), FlagKind.ESCALATE)
-    done = {escalate.flag_id: Decision(FlagState.DONE)}
-    assert [f.kind for f in due_now(flags_of(c, now=la(23), decisions=done), la(23))] == [
-        FlagKind.FOLLOW_UP
-    ]
+    escalate = only(flags_of(c, now=la(23, 14)), FlagKind.ESCALATE)
+    assert escalate.due_at == la(23)
+    done = {escalate.flag_id: decision}
+    assert due_now(flags_of(c, now=la(23, 14, 1), decisions=done), la(23, 14, 1)) == []
+    assert due_now(flags_of(c, now=la(25, 9), decisions=done), la(25, 9)) == []
+    later = flags_of(c, now=waits_until, decisions=done)
+    escalate_again = only(later, FlagKind.ESCALATE)
+    assert escalate_again.flag_id == escalate.flag_id and escalate_again.state is FlagState.DONE
+    follow_up = only(due_now(later, waits_until), FlagKind.FOLLOW_UP)
+    assert follow_up.due_at == waits_until
+    assert "marked the escalation done on 23 Nov" in follow_up.reason
 
 
 def test_wait_48_hours_after_an_escalation() -> None:

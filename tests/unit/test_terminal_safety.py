@@ -136,6 +136,9 @@ PLAIN = [
     ("due", "--upcoming"),
     ("draft", CASE, "--kind", "follow-up"),
     ("draft", CASE, "--kind", "escalation"),
+    ("history", CASE),
+    ("snoozes",),
+    ("open", CASE, "--print"),
 ]
 
 
@@ -146,7 +149,7 @@ def test_plain_output_shows_hostile_text_and_runs_none_of_it(home: Path, args: t
     out = proc.stdout + proc.stderr
     assert UNSAFE_BYTES.search(out) is None, out
     text = out.decode()
-    if args[0] in ("cases", "show", "search"):
+    if args[0] in ("cases", "show", "search", "changes", "history"):
         assert "\\x1b[31mRED" in text  # the escape is shown, not obeyed
         assert "[bold red]X[/bold red]" in text  # markup is text
         assert "[link=http://127.0.0.1:9/]click[/link]" in text

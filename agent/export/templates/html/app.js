@@ -9,13 +9,14 @@
     var o = {};
     for (var i = 0; i < F.length; i++) o[F[i]] = r[i];
     o.hay = (o.id + " " + o.subject + " " + o.statusText + " " + o.text).toLowerCase();
+    o.words = o.text;  // the case's distinct words, in the order they first appear
     o.text = null;
     return o;
   });
   raw = null;
   var multi = !!document.getElementById("account");
   var $ = function (id) { return document.getElementById(id); };
-  var state = { q: "", status: "", category: "", account: "", sort: "created", dir: "desc", page: 0, size: 100 };
+  var state = { q: "", status: "", category: "", account: "", sort: "days", dir: "desc", page: 0, size: 100 };
   var sorters = {
     id: function (a, b) { return a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0); },
     subject: textOrder("subject"),
@@ -50,12 +51,30 @@
   function recompute() {
     var ts = terms(state.q);
     view = rows.filter(function (r) { return matches(r, ts); });
-    var cmp = sorters[state.sort] || sorters.created, k = state.sort, sign = state.dir === "asc" ? 1 : -1;
+    var cmp = sorters[state.sort] || sorters.days, k = state.sort, sign = state.dir === "asc" ? 1 : -1;
     view.sort(function (a, b) {
       if (a[k] === null && b[k] !== null) return 1;
       if (b[k] === null && a[k] !== null) return -1;
       return sign * cmp(a, b) || (a.id < b.id ? -1 : 1);
     });
+  }
+
+  // Where a search matched the messages: the words around the first match, the match marked.
+  function snippet(r, ts) {
+    if (!ts.length || r.subject.toLowerCase().indexOf(ts[0]) >= 0) return null;
+    var at = r.words.indexOf(ts[0]);
+    if (at < 0) return null;
+    var lo = Math.max(0, r.words.lastIndexOf(" ", Math.max(0, at - 60)));
+    var hi = r.words.indexOf(" ", Math.min(r.words.length, at + ts[0].length + 60));
+    if (hi < 0) hi = r.words.length;
+    var div = document.createElement("div");
+    div.className = "snippet";
+    div.appendChild(document.createTextNode((lo > 0 ? "\u2026" : "") + r.words.slice(lo, at)));
+    var mark = document.createElement("mark");
+    mark.textContent = r.words.slice(at, at + ts[0].length);
+    div.appendChild(mark);
+    div.appendChild(document.createTextNode(r.words.slice(at + ts[0].length, hi) + (hi < r.words.length ? "\u2026" : "")));
+    return div;
   }
 
   function cell(tr, text, cls, dir) {
@@ -80,7 +99,9 @@
       a.textContent = r.id;
       td.appendChild(a);
       tr.appendChild(td);
-      cell(tr, r.subject, "subject", true);
+      var subj = cell(tr, r.subject, "subject", true);
+      var snip = snippet(r, terms(state.q));
+      if (snip) subj.appendChild(snip);
       var st = cell(tr, "", "status");
       var badge = document.createElement("span");
       badge.className = "badge s-" + r.status;
@@ -126,7 +147,7 @@
   function saveHash() {
     var p = new URLSearchParams();
     ["q", "status", "category", "account"].forEach(function (k) { if (state[k]) p.set(k, state[k]); });
-    if (state.sort !== "created" || state.dir !== "desc") { p.set("sort", state.sort); p.set("dir", state.dir); }
+    if (state.sort !== "days" || state.dir !== "desc") { p.set("sort", state.sort); p.set("dir", state.dir); }
     if (state.page) p.set("page", String(state.page + 1));
     if (state.size !== 100) p.set("size", String(state.size));
     var h = p.toString();
@@ -178,6 +199,31 @@
   });
   document.addEventListener("keydown", function (e) {
     if (e.key === "/" && document.activeElement !== $("q")) { e.preventDefault(); $("q").focus(); }
+  });
+
+  // Copy a draft: the clipboard API where the page may use it, else a selection and copy.
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest ? e.target.closest("button.copy") : null;
+    if (!btn) return;
+    var pre = document.getElementById(btn.dataset.copy);
+    if (!pre) return;
+    var text = pre.textContent;
+    function done(ok) { btn.textContent = ok ? "Copied" : "Select and copy"; btn.dataset.copied = ok ? "1" : "0"; }
+    function fallback() {
+      var range = document.createRange();
+      range.selectNodeContents(pre);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      done(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
   });
 
   loadHash();
