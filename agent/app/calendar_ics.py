@@ -29,7 +29,7 @@ from pathlib import Path
 import icalendar
 
 from agent.app.accounts import each_store
-from agent.app.flags import account_flags, account_todo
+from agent.app.flags import account_flags, account_todo, flaggable_cases
 from agent.config import Settings
 from agent.core.businesstime import BusinessCalendar
 from agent.core.present import TodoItem
@@ -125,8 +125,9 @@ def calendar_entries(home: Home, settings: Settings, now: datetime) -> list[Entr
     for stored, store in each_store(home, settings):
         if stored.archived:
             continue
-        flags = account_flags(store, stored.account, settings, now)
-        due, upcoming = account_todo(stored.account, flags, store.cases(), now)
+        cases = flaggable_cases(store)
+        flags = account_flags(store, stored.account, settings, now, cases)
+        due, upcoming = account_todo(stored.account, flags, cases, now)
         business = BusinessCalendar.of(stored.account)
         entries += [Entry(item, business) for item in (*due, *upcoming)]
     return entries

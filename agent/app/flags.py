@@ -16,14 +16,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from agent.config import Account, Settings
-from agent.core.models import Case, Event, Flag, Message
+from agent.core.models import Case, CaseStatus, Event, Flag, Message
 from agent.core.present import TodoItem, case_url, todo_items
 from agent.core.rules import FlagDecision, evaluate
+from agent.core.turn import can_flag
 from agent.errors import ConfigError
 from agent.site.selectormap import load_map
 from agent.store import Store
 
-__all__ = ["account_flags", "account_todo", "case_links", "flags_of"]
+__all__ = ["account_flags", "account_todo", "case_links", "flaggable_cases", "flags_of"]
 
 
 def flags_of(
@@ -44,16 +45,32 @@ def flags_of(
     )
 
 
-def account_flags(store: Store, account: Account, settings: Settings, now: datetime) -> list[Flag]:
-    """Every flag of the account's stored cases at ``now`` (due or upcoming)."""
-    return flags_of(
-        store.cases(),
-        store.messages(),
+def flaggable_cases(store: Store) -> list[Case]:
+    """The stored cases that can carry a flag (:func:`agent.core.rules.can_flag`); only
+    these are read whole, and only their messages."""
+    return store.cases(where=lambda row: can_flag(CaseStatus(row["status"])))
+
+
+def account_flags(
+    store: Store,
+    account: Account,
+    settings: Settings,
+    now: datetime,
+    cases: Sequence[Case] | None = None,
+) -> list[Flag]:
+    """Every flag of the account's stored cases at ``now`` (due or upcoming); ``cases``:
+    the store's :func:`flaggable_cases` when the caller has them already."""
+    if cases is None:
+        cases = flaggable_cases(store)
+    threads = store.turn_threads(c.case_id for c in cases)
+    return evaluate(
+        cases,
+        threads,
         store.events(),
         dict(store.flag_states()),
-        account,
-        settings,
-        now,
+        rules=settings.rules,
+        account=account,
+        now=now,
     )
 
 

@@ -3,8 +3,10 @@ what changed."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.app.accounts import each_store
@@ -16,12 +18,14 @@ from agent.core.text import squash
 from agent.core.times import parse_since
 from agent.errors import ConfigError, NotFound
 from agent.home import Home
+from agent.store import SearchHit
 
 __all__ = [
     "SORTS",
     "CaseChanges",
     "CaseHits",
     "CaseList",
+    "Found",
     "Hit",
     "Thread",
     "account_zone",
@@ -43,15 +47,23 @@ def parse_status(value: str) -> CaseStatus:
         raise NotFound(f"unknown status {value!r}; use one of: {known}") from None
 
 
-SORTS = {
-    "created": (lambda c: c.created_at, True),
-    "updated": (lambda c: c.last_updated_at or c.created_at, True),
-    "reply": (lambda c: c.last_amazon_reply_at or c.created_at, True),
-    "id": (lambda c: (len(c.case_id), c.case_id), False),
-    "status": (lambda c: c.status.value, False),
-    "subject": (lambda c: squash(c.subject).casefold(), False),
+def _time(*fields: str) -> Callable[[dict[str, Any]], datetime]:
+    def key(row: dict[str, Any]) -> datetime:
+        return datetime.fromisoformat(next(row[f] for f in fields if row.get(f)))
+
+    return key
+
+
+SORTS: dict[str, tuple[Callable[[dict[str, Any]], Any], bool]] = {
+    "created": (_time("created_at"), True),
+    "updated": (_time("last_updated_at", "created_at"), True),
+    "reply": (_time("last_amazon_reply_at", "created_at"), True),
+    "id": (lambda r: (len(r["case_id"]), r["case_id"]), False),
+    "status": (lambda r: r["status"], False),
+    "subject": (lambda r: squash(r["subject"]).casefold(), False),
 }
-"""``cases --sort`` keys: newest first for times, A-Z for the rest."""
+"""``cases --sort`` keys (of a case's stored JSON form, so a store sorts and cuts its records
+before reading them whole): newest first for times, A-Z for the rest."""
 
 
 @dataclass(frozen=True)
@@ -76,20 +88,26 @@ def list_cases(
         raise ConfigError(f"--sort {sort!r} is not known; use one of: {', '.join(SORTS)}")
     if limit is not None and limit < 0:
         raise ConfigError(f"--limit must be 0 (all) or more, not {limit}")
+    wanted = {status.value} if status else None
+    if needs_attention:
+        wanted = (wanted or {CaseStatus.NEEDS_YOUR_ATTENTION.value}) & {
+            CaseStatus.NEEDS_YOUR_ATTENTION.value
+        }
+
+    def where(row: dict[str, Any]) -> bool:
+        return wanted is None or row["status"] in wanted
+
+    key, newest_first = SORTS[sort]
     out: list[Case] = []
     zones: dict[str, ZoneInfo] = {}
+    total = 0
     for stored, store in each_store(home, settings, account):
         zones[stored.name] = ZoneInfo(stored.account.timezone)
-        out.extend(
-            c
-            for c in store.cases()
-            if (status is None or c.status is status)
-            and (not needs_attention or c.status is CaseStatus.NEEDS_YOUR_ATTENTION)
-        )
-    key, newest_first = SORTS[sort]
-    out.sort(key=lambda c: c.case_id)
-    out.sort(key=key, reverse=newest_first)
-    total = len(out)
+        total += store.count_cases(where)
+        out += store.cases(where=where, key=key, reverse=newest_first, limit=limit or None)
+    if len(zones) > 1:  # each store gave its first ``limit``: merge them
+        out.sort(key=lambda c: c.case_id)
+        out.sort(key=lambda c: key(c.model_dump(mode="json")), reverse=newest_first)
     return CaseList(out[:limit] if limit else out, total, zones)
 
 
@@ -154,35 +172,73 @@ def _snippet(text: str, start: int, length: int, width: int = 60) -> tuple[str, 
     return body, (len(head), len(head) + len(found))
 
 
-def search(home: Home, settings: Settings, text: str, account: str | None = None) -> list[CaseHits]:
+@dataclass(frozen=True)
+class Found:
+    """What ``caselog search`` found: the first ``limit`` cases and how many matched."""
+
+    cases: list[CaseHits]
+    total: int  # cases that matched
+    matches: int  # subjects and messages that matched, in all of them
+
+
+def _rank(in_subject: bool, hits: int, case_id: str) -> tuple[bool, int, str]:
+    """Subject matches first, then the cases with the most matches."""
+    return (not in_subject, -hits, case_id)
+
+
+def search(
+    home: Home,
+    settings: Settings,
+    text: str,
+    account: str | None = None,
+    *,
+    limit: int | None = None,
+) -> Found:
     """Case-insensitive search over subjects *and* message bodies (Amazon's only does
-    subjects), one entry per case: subject matches first, then by newest message."""
-    needle = text.casefold()
-    found: dict[str, CaseHits] = {}
+    subjects), one entry per case (subject matches first, then the cases with most matches),
+    each with its hits: the subject, then messages newest first. A case ID finds its case.
+    Matches come from the search table each store keeps; only the cases shown are read."""
+    if limit is not None and limit < 0:
+        raise ConfigError(f"--limit must be 0 (all) or more, not {limit}")
+    wanted_id = text.strip()
+    found: list[CaseHits] = []
+    total = matches = 0
     for stored, store in each_store(home, settings, account):
         zone = ZoneInfo(stored.account.timezone)
-        cases, messages = store.cases(), store.messages()
-        by_id = {c.case_id: c for c in cases}
-
-        def entry(case: Case) -> CaseHits:
-            return found.setdefault(f"{case.account}/{case.case_id}", CaseHits(case, zone))  # noqa: B023
-
-        for case in cases:
-            pos = case.subject.casefold().find(needle)
-            if pos >= 0 or case.case_id == text.strip():
-                snippet, where = _snippet(case.subject, max(pos, 0), len(text) if pos >= 0 else 0)
-                entry(case).hits.append(Hit(case, "subject", snippet, where if pos >= 0 else None))
-        for msg in sorted(messages, key=lambda m: m.order, reverse=True):
-            pos = msg.body.casefold().find(needle)
-            if pos >= 0 and msg.case_id in by_id:
-                snippet, where = _snippet(msg.body, pos, len(text))
-                entry(by_id[msg.case_id]).hits.append(
-                    Hit(by_id[msg.case_id], msg.message_id, snippet, where)
-                )
-    return sorted(
-        found.values(),
-        key=lambda h: (not h.in_subject, -len(h.hits), h.case.case_id),
-    )
+        by_case: dict[str, list[SearchHit]] = {}
+        for hit in store.search(text):
+            by_case.setdefault(hit.case_id, []).append(hit)
+        if wanted_id.isdigit() and wanted_id not in by_case and store.case(wanted_id):
+            by_case[wanted_id] = []  # found by its ID: shown as a subject hit
+        rank = {
+            cid: _rank(
+                cid == wanted_id or any(h.where == "subject" for h in hits),
+                len(hits) or 1,
+                cid,
+            )
+            for cid, hits in by_case.items()
+        }
+        ranked = sorted(by_case, key=rank.__getitem__)
+        total += len(ranked)
+        matches += sum(len(hits) or 1 for hits in by_case.values())
+        shown = ranked[:limit] if limit else ranked
+        chosen = set(shown)
+        cases = {c.case_id: c for c in store.cases(where=lambda r: r["case_id"] in chosen)}  # noqa: B023
+        for cid in shown:
+            case = cases[cid]
+            entry = CaseHits(case, zone)
+            parts = by_case[cid]
+            subject = [h for h in parts if h.where == "subject"]
+            messages = [h for h in parts if h.where != "subject"][::-1]  # newest first
+            for h in subject + messages:
+                snippet, where = _snippet(h.text, h.start, h.end - h.start)
+                entry.hits.append(Hit(case, h.where, snippet, where))
+            if not entry.hits:  # found by its ID
+                snippet, _ = _snippet(case.subject, 0, 0)
+                entry.hits.append(Hit(case, "subject", snippet, None))
+            found.append(entry)
+    found.sort(key=lambda h: _rank(h.in_subject, len(h.hits), h.case.case_id))
+    return Found(found[:limit] if limit else found, total, matches)
 
 
 @dataclass(frozen=True)

@@ -22,24 +22,24 @@ sign-in step). Nothing is signed in and nothing is saved.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from agent.app.accounts import stored_accounts
 from agent.app.journal import process_alive, read_notify, read_watch
 from agent.app.logs import LOG_FILE
-from agent.app.maps import maps_in_use
 from agent.app.notify import target_name
 from agent.config import Account, Settings
 from agent.core.models import Snapshot, utcnow
-from agent.errors import CaselogError, ExitCode
+from agent.errors import ExitCode
 from agent.home import Home
-from agent.site.credentials import Credentials, login_hint
-from agent.site.pages import PageKind
-from agent.site.session import BrowserSession
+from agent.site.credentials import login_hint
 from agent.site.storage_state import read_session_file
 from agent.store import Store
+
+if TYPE_CHECKING:
+    from agent.app.session_check import Verdict
 
 __all__ = [
     "AccountStatus",
@@ -47,20 +47,8 @@ __all__ = [
     "StatusReport",
     "TargetStatus",
     "WatchStatus",
-    "check_sessions",
     "status_report",
 ]
-
-SESSION_VERDICTS = {
-    PageKind.CONTENT: "works",
-    PageKind.SIGNIN: "expired",
-    PageKind.MFA: "asks for a verification code",
-    PageKind.CAPTCHA: "shows a captcha",
-    PageKind.CHALLENGE: "shows a challenge",
-}
-
-NEEDS_PERSON = frozenset(v for k, v in SESSION_VERDICTS.items() if k is not PageKind.CONTENT)
-"""What a checked session's verdict is when a person must sign in again."""
 
 
 class SessionStatus(BaseModel):
@@ -227,34 +215,6 @@ def _targets(home: Home, settings: Settings) -> list[TargetStatus]:
     return found
 
 
-def check_sessions(home: Home, accounts: list[Account]) -> dict[str, str]:
-    """Open each account's Case Log with its saved session and say what the site made of it
-    (:data:`SESSION_VERDICTS`); accounts without a saved session are left out."""
-    saved = [a for a in accounts if home.state_path(a.name).is_file()]
-    if not saved:
-        return {}
-    verdicts: dict[str, str] = {}
-    try:
-        with BrowserSession() as browser:
-            for account in saved:
-                _, smap = maps_in_use(home, account)[0]
-                ctx = browser.context(
-                    account,
-                    home.state_path(account.name),
-                    lambda a: Credentials(a.email, None, None),  # look, never sign in
-                )
-                try:
-                    verdicts[account.name] = SESSION_VERDICTS[ctx.goto(smap.urls.lobby)]
-                except CaselogError as exc:
-                    verdicts[account.name] = f"could not be checked: {exc}"
-                finally:
-                    ctx.close()
-    except CaselogError as exc:
-        for account in saved:
-            verdicts.setdefault(account.name, f"could not be checked: {exc}")
-    return verdicts
-
-
 def status_report(
     home: Home,
     settings: Settings,
@@ -270,7 +230,11 @@ def status_report(
     stored = {s.name: s for s in stored_accounts(home, settings, account)}
     watch_entries = read_watch(home)
     statuses: list[AccountStatus] = []
-    verdicts = check_sessions(home, configured) if check_session else {}
+    verdicts: dict[str, Verdict] = {}
+    if check_session:  # opens a browser: Playwright is imported only for this
+        from agent.app.session_check import check_sessions
+
+        verdicts = check_sessions(home, configured)
     names = [a.name for a in configured] + [n for n, s in stored.items() if s.archived]
     by_name = {a.name: a for a in configured}
     for name in names:
@@ -287,8 +251,8 @@ def status_report(
             acc = by_name[name]
             status.session = _session(home, acc, now)
             if name in verdicts:
-                status.session.checked = verdicts[name]
-                status.session.needs_person = verdicts[name] in NEEDS_PERSON
+                status.session.checked = verdicts[name].said
+                status.session.needs_person = verdicts[name].needs_person
             elif check_session and not status.session.saved:
                 status.session.checked = "no saved session"
             elif status.incomplete_reason == "login_needed":

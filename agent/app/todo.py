@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from agent.app.accounts import StoredAccount, each_store, open_store, stored_accounts
 from agent.app.calendar_ics import write_calendar
-from agent.app.flags import account_flags, account_todo, case_links
+from agent.app.flags import account_flags, account_todo, case_links, flaggable_cases
 from agent.config import Account, Settings
 from agent.core.drafts import Draft, draft_escalation, draft_follow_up, draft_reply
 from agent.core.labels import flag_label
@@ -52,8 +52,9 @@ def due(home: Home, settings: Settings, account: str | None, now: datetime) -> l
     """Per account with data: what needs action at ``now``, and what falls due later."""
     out = []
     for stored, store in each_store(home, settings, account):
-        flags = account_flags(store, stored.account, settings, now)
-        now_due, upcoming = account_todo(stored.account, flags, store.cases(), now)
+        cases = flaggable_cases(store)
+        flags = account_flags(store, stored.account, settings, now, cases)
+        now_due, upcoming = account_todo(stored.account, flags, cases, now)
         out.append(AccountDue(stored.account, now_due, upcoming))
     return out
 

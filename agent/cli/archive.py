@@ -9,9 +9,20 @@ import typer
 
 from agent.app.archive import export_archive, import_archive
 from agent.app.queries import parse_status, since_moment
-from agent.cli.common import ConfigOpt, JsonOpt, app, handle_errors, home, out, print_json, settings
+from agent.cli.common import (
+    ConfigOpt,
+    JsonOpt,
+    commands,
+    handle_errors,
+    home,
+    out,
+    print_json,
+    settings,
+)
 from agent.core.models import utcnow
 from agent.errors import ConfigError
+
+app = commands()
 
 
 @app.command("export")

@@ -21,7 +21,6 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from agent import __version__
 from agent.config import Settings, load_settings
 from agent.core.text import visible
 from agent.errors import CaselogError
@@ -32,7 +31,7 @@ __all__ = [
     "ConfigOpt",
     "ConsoleLog",
     "JsonOpt",
-    "app",
+    "commands",
     "err",
     "handle_errors",
     "home",
@@ -41,14 +40,15 @@ __all__ = [
     "settings",
 ]
 
-app = typer.Typer(
-    name="caselog",
-    help="A local companion agent for the Amazon Seller Central Case Log.",
-    no_args_is_help=True,
-    add_completion=True,  # caselog --install-completion / --show-completion
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+
+def commands() -> typer.Typer:
+    """The Typer app a command module registers its commands on; the root group
+    (:mod:`agent.cli`) finds them there when one is run."""
+    return typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
 
 
 class SafeConsole(Console):
@@ -137,19 +137,3 @@ def print_json(data: Any) -> None:
         text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     text = _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     sys.stdout.write(text + "\n")
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"caselog {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
-    ] = False,
-) -> None:
-    """Watch your Seller Central cases, record every message, and know what to do next."""

@@ -8,8 +8,10 @@ import typer
 from rich.table import Table
 
 from agent.app.demo import run_demo
-from agent.cli.common import JsonOpt, app, err, handle_errors, home, out, print_json
+from agent.cli.common import JsonOpt, commands, err, handle_errors, home, out, print_json
 from agent.core.present import event_sentence
+
+app = commands()
 
 
 @app.command()

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from agent.app.init import InitAnswers, init_home, refuse_existing
-from agent.cli.common import JsonOpt, app, err, handle_errors, home, out, print_json
+from agent.cli.common import JsonOpt, commands, err, handle_errors, home, out, print_json
 from agent.errors import ConfigError
 from agent.site.credentials import KEYRING_SERVICE
 from agent.site.marketplaces import MARKETPLACES, SITES
+
+app = commands()
 
 
 def _marketplace_table() -> Table:

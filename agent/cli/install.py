@@ -11,7 +11,7 @@ from agent.app.maps import maps_in_use
 from agent.cli.common import (
     ConfigOpt,
     JsonOpt,
-    app,
+    commands,
     err,
     handle_errors,
     home,
@@ -20,6 +20,8 @@ from agent.cli.common import (
     settings,
 )
 from agent.site.browser import install_browser
+
+app = commands()
 
 
 @app.command()

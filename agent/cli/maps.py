@@ -15,7 +15,7 @@ from agent.cli.common import (
     AccountOpt,
     ConfigOpt,
     JsonOpt,
-    app,
+    commands,
     err,
     handle_errors,
     home,
@@ -26,6 +26,8 @@ from agent.cli.common import (
 from agent.errors import NotFound
 from agent.site.selectormap import load_map, map_data
 from agent.site.session import BrowserSession
+
+app = commands()
 
 maps_app = typer.Typer(
     name="maps",

@@ -14,9 +14,11 @@ from agent.app.service import (
     service_status,
     uninstall,
 )
-from agent.cli.common import ConfigOpt, JsonOpt, app, err, handle_errors, home, out, print_json
+from agent.cli.common import ConfigOpt, JsonOpt, commands, err, handle_errors, home, out, print_json
 from agent.cli.common import settings as load
 from agent.errors import ServiceUnavailable
+
+app = commands()
 
 service_app = typer.Typer(
     name="service",

@@ -13,13 +13,15 @@ from agent.cli.common import (
     AccountOpt,
     ConfigOpt,
     JsonOpt,
-    app,
+    commands,
     handle_errors,
     home,
     out,
     print_json,
     settings,
 )
+
+app = commands()
 
 
 def _ago(seconds: float | None) -> str:

@@ -19,7 +19,7 @@ from agent.cli.common import (
     AccountOpt,
     ConfigOpt,
     JsonOpt,
-    app,
+    commands,
     handle_errors,
     home,
     out,
@@ -32,6 +32,8 @@ from agent.core.present import TodoItem, event_sentence, most_urgent_first
 from agent.core.text import visible
 from agent.core.times import local_time, parse_duration, parse_instant
 from agent.errors import ConfigError
+
+app = commands()
 
 SinceOpt = Annotated[
     str,
@@ -46,6 +48,14 @@ def _event_json(e: Event, zone: ZoneInfo) -> dict[str, object]:
         "text": event_sentence(e),
         "when": local_time(e.detected_at, zone),
     }
+
+
+DUE_LIMIT = 50
+
+
+def _cut(total: int, limit: int | None) -> str:
+    """What a list cut to ``limit`` says after its count."""
+    return f"; the first {limit} shown, --limit 0 shows all" if limit and total > limit else ""
 
 
 def _todo_table(title: str, items: list[TodoItem], *, accounts: bool) -> Table:
@@ -74,10 +84,21 @@ def due(
         str | None,
         typer.Option(help="Evaluate as of this moment instead of now (2026-11-24T09:00)."),
     ] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            help=f"At most this many of each list (0: all; default {DUE_LIMIT} in the table, "
+            "all in JSON)."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """What needs action now, most urgent first: the case, what to do, why, and by when."""
+    if limit is not None and limit < 0:
+        raise ConfigError(f"--limit must be 0 (all) or more, not {limit}")
+    if limit is None and not json_out:
+        limit = DUE_LIMIT
     config_ = settings(config)
     now = parse_instant(at, account_zone(config_, account)) if at else utcnow()
     results = list_due(home(), config_, account, now)
@@ -91,25 +112,25 @@ def due(
         print_json(
             {
                 "as_of": now.isoformat(),
-                "due": [i.as_json() for i in due_items],
-                "upcoming": [i.as_json() for i in later],
+                "due": [i.as_json() for i in due_items[: limit or None]],
+                "upcoming": [i.as_json() for i in later[: limit or None]],
             }
         )
         return
     several = len(results) > 1
     if due_items:
-        out.print(_todo_table("Needs action now", due_items, accounts=several))
+        out.print(_todo_table("Needs action now", due_items[: limit or None], accounts=several))
     n = len(due_items)
     out.print(
-        f"{n} item{'s' if n != 1 else ''} need{'s' if n == 1 else ''} action now"
+        f"{n} item{'s' if n != 1 else ''} need{'s' if n == 1 else ''} action now{_cut(n, limit)}"
         if n
         else "Nothing needs action now."
     )
     if upcoming:
         if later:
             out.print()
-            out.print(_todo_table("Coming up", later, accounts=several))
-        out.print(f"{len(later)} coming up later")
+            out.print(_todo_table("Coming up", later[: limit or None], accounts=several))
+        out.print(f"{len(later)} coming up later{_cut(len(later), limit)}")
 
 
 @app.command()

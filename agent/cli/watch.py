@@ -18,11 +18,13 @@ from agent.cli.common import (
     AccountOpt,
     ConfigOpt,
     ConsoleLog,
-    app,
+    commands,
     handle_errors,
     home,
     settings,
 )
+
+app = commands()
 
 log = logging.getLogger("caselog.watch")
 

@@ -63,7 +63,15 @@ from agent.core.models import (
     in_force,
 )
 from agent.core.times import format_day, format_moment, key_time, require_aware
-from agent.core.turn import AMAZON_STATUSES, Since, Turn, WhoseTurn, is_escalation, whose_turn
+from agent.core.turn import (
+    AMAZON_STATUSES,
+    Since,
+    Turn,
+    WhoseTurn,
+    can_flag,
+    is_escalation,
+    whose_turn,
+)
 from agent.errors import ConfigError
 
 __all__ = [
@@ -189,6 +197,8 @@ def _case_flags(
     require_aware(now, "now")
     if case.account != account:
         raise ValueError(f"case {case.case_id} belongs to {case.account!r}, not {account!r}")
+    if not can_flag(case.status):
+        return []
     ev = _Evaluation(
         case=case,
         turn=whose_turn(case, messages, events),

@@ -34,7 +34,9 @@ __all__ = [
     "Since",
     "Turn",
     "WhoseTurn",
+    "can_flag",
     "is_escalation",
+    "turn_thread",
     "whose_turn",
 ]
 
@@ -108,6 +110,32 @@ def is_escalation(message: Message) -> bool:
         return False
     body = message.body.casefold()
     return any(marker in body for marker in ESCALATION_MARKERS)
+
+
+def can_flag(status: CaseStatus) -> bool:
+    """Whether a case in ``status`` can carry a flag at all: a resolved or closed case is
+    nobody's turn whatever its thread says (so its messages need not be read)."""
+    return not status.is_final
+
+
+def turn_thread(messages: Sequence[Message]) -> list[Message]:
+    """The part of a thread that :func:`whose_turn` and the rules read, in thread order:
+    Amazon's last message, every seller message sent after it, and the first escalation (the
+    whole thread when Amazon never wrote). Given these instead of the whole thread they decide
+    the same, so a store can keep them apart and the to-do need not read every message."""
+    msgs = sorted(messages, key=lambda m: m.order)
+    amazon = [m for m in msgs if m.direction is Direction.FROM_AMAZON]
+    if not amazon:
+        return msgs
+    last = amazon[-1]
+    escalation = next((m for m in msgs if is_escalation(m)), None)
+    return [
+        m
+        for m in msgs
+        if m is last
+        or m is escalation
+        or (m.direction is Direction.FROM_SELLER and m.sent_at > last.sent_at)
+    ]
 
 
 def whose_turn(case: Case, messages: Sequence[Message], events: Sequence[Event]) -> WhoseTurn:

@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,9 @@ from pydantic import BaseModel, ValidationError
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
-from agent.core.models import Case, Event, FlagState, Message, Record, Snapshot
+from agent.core.models import Case, CaseStatus, Event, FlagState, Message, Record, Snapshot
 from agent.core.times import iso_utc
+from agent.core.turn import can_flag, turn_thread
 from agent.errors import StoreCorrupt, StoreLocked
 from agent.home import cannot_write, private_dir
 from agent.store.backend import Backend, FolderBackend, MemoryBackend
@@ -40,6 +43,7 @@ SHARDS = 64
 """Messages are kept in this many tables, by case ID, so one case's thread is a small read."""
 
 SEARCH = "search"
+TURNS = "turns"  # each flaggable case's turn thread
 
 
 def _doc(record: BaseModel) -> dict[str, Any]:
@@ -59,13 +63,15 @@ class FlagStateRecord(Record):
     updated_at: datetime
 
 
-class SearchHit(Record):
+@dataclass(frozen=True, slots=True)
+class SearchHit:
     """Where a text was found in a case: its subject, or a message (``message_id``)."""
 
     case_id: str
     where: str  # "subject" or a message id
-    start: int  # in that part's text
-    text: str  # the part's text
+    start: int  # where the match starts in the part's text
+    end: int  # and ends
+    text: str  # the part's text, as stored
 
 
 class Store:
@@ -81,6 +87,10 @@ class Store:
         legacy = backend.legacy_tables() if isinstance(backend, FolderBackend) else None
         if legacy is not None:
             self._adopt(legacy)
+        elif not (self._has(SEARCH) and self._has(TURNS)) and self._has("cases"):
+            # derived tables missing (a store from before they were kept): made again from
+            # the records, in memory for a reader, on disk by the next commit
+            self._to_index = {str(r["case_id"]) for r in self._rows("cases")}
         meta = self._table("meta").get(doc_id=1)
         fresh = check_schema(meta if isinstance(meta, dict) else None, path)
         if fresh is not None:
@@ -150,8 +160,17 @@ class Store:
             db = self._dbs[name] = TinyDB(self._backend, name, storage=TableStorage)
         return db.table(name)
 
+    def _has(self, table: str) -> bool:
+        """Whether the store holds ``table`` at all (written, or made in this session)."""
+        self._table(table)
+        return self._dbs[table].storage.read() is not None
+
     def _rows(self, table: str) -> Iterator[dict[str, Any]]:
-        yield from self._table(table)
+        """The table's records as stored, without TinyDB's per-document wrapper (reading
+        70,000 messages that way costs more than parsing them); read-only."""
+        self._table(table)
+        data = self._dbs[table].storage.read() or {}
+        yield from data.get(table, {}).values()
 
     def _replace(self, table: str, docs: dict[int, dict[str, Any]]) -> None:
         """Insert or replace documents by id, in one table update."""
@@ -202,7 +221,9 @@ class Store:
         """The stored cases (by case ID, or ``key`` of the stored record); with ``where`` and
         ``limit`` only those are read whole and validated."""
         rows = [r for r in self._rows("cases") if where is None or where(r)]
-        rows.sort(key=key or (lambda r: r["case_id"]), reverse=reverse)
+        rows.sort(key=lambda r: r["case_id"])  # ties in ``key`` stay in case ID order
+        if key is not None:
+            rows.sort(key=key, reverse=reverse)
         return self._parse(Case, rows[:limit] if limit is not None else rows, "case")
 
     def count_cases(self, where: Callable[[dict[str, Any]], bool] | None = None) -> int:
@@ -218,7 +239,10 @@ class Store:
         docs = {int(c.case_id): _doc(c) for c in cases}
         old = self._table("cases")
         self._to_index.update(
-            str(i) for i, d in docs.items() if (o := old.get(doc_id=i)) is None or o != d
+            str(i)
+            for i, d in docs.items()
+            if (o := old.get(doc_id=i)) is None
+            or (o["subject"], o["status"]) != (d["subject"], d["status"])
         )
         self._replace("cases", docs)
 
@@ -294,43 +318,63 @@ class Store:
     # -- search ------------------------------------------------------------------------------
 
     def _reindex(self) -> None:
-        """Make the search text of every case whose subject or messages changed."""
+        """Make the derived records of every case whose subject, status or messages changed:
+        its search text, and (while it can carry a flag) its turn thread."""
         if not self._to_index:
             return
         ids = sorted(self._to_index)
         threads = self.messages_of(ids)
         cases = self._table("cases")
-        docs = {}
+        texts, turns, gone = {}, {}, []
         for cid in ids:
             row = cases.get(doc_id=int(cid))
             if not isinstance(row, dict):
                 continue
-            parts = [("subject", row["subject"])]
-            parts += [(m.message_id, m.body) for m in threads.get(cid, ())]
-            docs[int(cid)] = {"parts": [[where, text] for where, text in parts]}
-        self._replace(SEARCH, docs)
+            thread = threads.get(cid, [])
+            parts = [("subject", row["subject"])] + [(m.message_id, m.body) for m in thread]
+            texts[int(cid)] = {"case_id": cid, "parts": [[where, text] for where, text in parts]}
+            if can_flag(CaseStatus(row["status"])):
+                turns[int(cid)] = {
+                    "case_id": cid,
+                    "messages": [_doc(m) for m in turn_thread(thread)],
+                }
+            else:
+                gone.append(int(cid))
+        for name in (SEARCH, TURNS):  # kept even when empty: an absent one is made again
+            if not self._has(name):
+                self._dbs[name].storage.write({name: {}})
+        self._replace(SEARCH, texts)
+        self._replace(TURNS, turns)
+        held = [i for i in gone if self._table(TURNS).contains(doc_id=i)]
+        if held:
+            self._table(TURNS).remove(doc_ids=held)
         self._to_index.clear()
 
-    def search(self, text: str, limit: int | None = None) -> Iterator[SearchHit]:
-        """Each case whose subject or messages hold ``text`` (case-insensitive), with every
-        part that holds it; newest case ID first, at most ``limit`` cases."""
+    def turn_threads(self, case_ids: Iterable[str]) -> dict[str, list[Message]]:
+        """The turn threads (:func:`agent.core.turn.turn_thread`) of cases that can carry a
+        flag, by case: what the rules need, without reading every message."""
         self._reindex()
-        needle = text.casefold()
-        if not needle:
+        wanted = set(case_ids)
+        rows = [m for r in self._rows(TURNS) if r["case_id"] in wanted for m in r["messages"]]
+        out: dict[str, list[Message]] = {}
+        for m in sorted(self._parse(Message, rows, "message"), key=lambda m: m.order):
+            out.setdefault(m.case_id, []).append(m)
+        return out
+
+    def search(self, text: str) -> Iterator[SearchHit]:
+        """Every subject and message holding ``text`` (ignoring case; the offsets are the
+        stored text's), from the search table the commits keep: by case, each case's parts
+        in thread order (subject first)."""
+        self._reindex()
+        if not text:
             return
-        found = 0
-        for row in sorted(self._table(SEARCH), key=lambda d: d.doc_id, reverse=True):
-            hits = []
+        pattern = re.compile(re.escape(text), re.IGNORECASE)
+        for row in self._rows(SEARCH):
+            case_id = row["case_id"]
             for where, part in row["parts"]:
-                pos = part.casefold().find(needle)
-                if pos >= 0:
-                    hit = SearchHit(case_id=str(row.doc_id), where=where, start=pos, text=part)
-                    hits.append(hit)
-            if hits:
-                yield from hits
-                found += 1
-                if limit is not None and found >= limit:
-                    return
+                found = pattern.search(part)
+                if found is not None:
+                    yield SearchHit(case_id, where, found.start(), found.end(), part)
 
     # -- snapshots ---------------------------------------------------------------------------
 
