@@ -32,7 +32,10 @@ class AccountLock:
     def __init__(self, client: Redis, account: str, seconds: float) -> None:
         self.account = account
         self.seconds = seconds
-        self._lock: Lock = client.lock(keys.lock(account), timeout=seconds, blocking=False)
+        # thread_local=False: the renewing thread must see the token the task's thread got
+        self._lock: Lock = client.lock(
+            keys.lock(account), timeout=seconds, blocking=False, thread_local=False
+        )
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
         self.lost = False  # a renewal failed: another worker may have it now
