@@ -277,12 +277,12 @@ class FleetSettings(Strict):
     browser_rounds: int = Field(default=20, ge=1)
     # `caselog worker` / `caselog scheduler`: the Redis server (env CASELOG_REDIS_URL wins)
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^rediss?://")
-    # where the workers keep each account's store: in Redis, or in the (shared) home
-    store: Literal["redis", "folder"] = "redis"
     # a worker process is replaced after this many tasks (Chromium's memory)
     worker_max_tasks: int = Field(default=50, ge=1)
     # how long one account's lock lasts (renewed while its round runs)
     lock_seconds: float = Field(default=120, gt=5)
+    # how long the scheduler's lock outlives a scheduler that died (a second one waits)
+    scheduler_lock_seconds: float = Field(default=30, ge=6)
     # a task taken by a worker that died (kill -9, a lost machine) is delivered again after
     # this long; longer than any round (a round still running then is not run twice: the
     # account's lock and the task's done mark see to it)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -76,7 +77,12 @@ def run_scheduler(home: Home, settings: Settings, *, verbose: bool = False) -> N
             return
         args = body[0] if isinstance(body, (list, tuple)) and body else []
         line = json.dumps(
-            {"task_id": headers.get("id"), "account": args[0] if args else None, "at": time.time()}
+            {
+                "task_id": headers.get("id"),
+                "account": args[0] if args else None,
+                "at": time.time(),
+                "by": os.getpid(),  # which scheduler: never two at once (the module docstring)
+            }
         )
         with client.pipeline() as pipe:
             pipe.rpush(keys.PUBLISHED, line)

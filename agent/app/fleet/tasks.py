@@ -28,7 +28,7 @@ import json
 import logging
 import os
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,6 +55,7 @@ log = logging.getLogger("caselog.fleet")
 ROUND_TASK = "caselog.round"
 DONE_FOR = timedelta(days=2)  # how long a task's done mark is kept (longer than any redelivery)
 ROUNDS_KEPT = 200  # rounds listed per account in Redis
+NEVER = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def redis_url(settings: Settings) -> str:
@@ -234,15 +235,20 @@ def make_app(home: Home, settings: Settings, url: str | None = None) -> Celery:
         },
         timezone="UTC",
         result_expires=None,  # no results kept, so no cleanup entry in the schedule
-        beat_max_interval=5,
+        # the scheduler renews its lock at every tick: ticks well within the lock's time
+        beat_max_interval=min(5.0, fleet.scheduler_lock_seconds / 3),
         redbeat_redis_url=url,
+        redbeat_redis_options={},  # its own (else it borrows the broker's, and warns)
         redbeat_key_prefix=keys.BEAT_PREFIX,
-        redbeat_lock_timeout=30,
+        redbeat_lock_timeout=fleet.scheduler_lock_seconds,
         beat_schedule={
             f"round:{account.name}": {
                 "task": ROUND_TASK,
                 "schedule": interval,
                 "args": (account.name,),
+                # an entry never sent is due at once: a fleet's first round starts when it
+                # does, as `caselog watch`'s does (RedBeat keeps the last run of one it knows)
+                "last_run_at": NEVER,
             }
             for account in settings.accounts
         },
