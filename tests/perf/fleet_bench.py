@@ -32,7 +32,6 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.config import FleetSettings
+from tests.perf.bench_home import BenchHome
 from tests.perf.cli_runs import Commander
 from tests.perf.figures import Report, add_output_options, run_bench
 from tests.perf.fleet_parts import FleetLedger, account_name, agency_env, agency_toml
@@ -52,7 +52,6 @@ from tests.perf.redis_process import RedisProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_S = 0.1
-SAVED = ("data", "state")  # what a round starts from: the stores and the sessions
 
 S_WALL = "One round of every account, process start to the end"
 S_MEM = "Peak memory of the process tree (mock and Redis not in it)"
@@ -86,12 +85,8 @@ def memory_values(memory: TreeMemory | None) -> dict[str, float]:
 class FleetBench:
     def __init__(self, args: argparse.Namespace, root: Path) -> None:
         self.args = args
-        self.root = root
-        self.home = root / "home"
-        self.saved = root / "saved"
-        self.scratch = root / "scratch"
-        for d in (self.home, self.saved, self.scratch):
-            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.bh = BenchHome(root)
+        self.home = self.bh.home
         params = {
             "cases": args.cases,
             "messages": args.messages,
@@ -125,14 +120,13 @@ class FleetBench:
             )
         )
         self.env = agency_env(self.home, login, COLUMNS="120")
-        self.cmd = Commander(self.env, REPO, self.scratch, timeout=3600)
+        self.cmd = Commander(self.env, REPO, self.bh.scratch, timeout=3600)
         version = self.cmd.run(["--version"]).check().stdout.strip()
         print("filling the stores (untimed) ...", file=sys.stderr, flush=True)
         mock.reset()
         first = self.cmd.run(self.sync_args(self.args.at_once), sample_memory=True).check()
         self.check_syncs(first.stdout)
-        for name in SAVED:
-            shutil.copytree(self.home / name, self.saved / name)
+        self.bh.save_folders("base")
         executables = first.memory.executables if first.memory else set()
         self.report.machine = describe(REPO, version, chromium_version(executables))
 
@@ -148,9 +142,7 @@ class FleetBench:
     def prepare(self) -> None:
         """The state every timed run starts from: the filled stores and saved sessions, the
         mock at its start and one virtual day later."""
-        for name in SAVED:
-            shutil.rmtree(self.home / name, ignore_errors=True)
-            shutil.copytree(self.saved / name, self.home / name)
+        self.bh.restore_folders("base")
         self.mock.reset()
         self.mock.admin.advance(days=1)
         self.mock.clear_traffic()
@@ -179,7 +171,7 @@ class FleetBench:
         agent = f"{sys.executable} -m agent"
         workers = [f"{agent} worker -n w{i}@%h" for i in range(1, self.args.workers + 1)]
         script = " & ".join([*workers, f"{agent} scheduler"]) + " & wait"
-        log = self.scratch / "fleet.log"
+        log = self.bh.scratch / "fleet.log"
         mock_cpu = cpu_seconds(self.mock.pid)
         started = time.perf_counter()
         with open(log, "wb") as out:
