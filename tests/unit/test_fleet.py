@@ -4,6 +4,7 @@ task's done mark, an account resting after failures. No browser: the round is a 
 from __future__ import annotations
 
 import json
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,3 +152,21 @@ def test_an_unknown_account_is_dropped(fleet: Any) -> None:
 )
 def test_a_redis_password_is_never_shown(url: str, shown: str) -> None:
     assert masked(url) == shown
+
+
+@pytest.mark.parametrize("command", ["worker", "scheduler"])
+def test_no_redis_is_one_sentence_and_exit_7(
+    command: str, caselog_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("CASELOG_REDIS_URL", f"redis://:s3cret@127.0.0.1:{port}/0")
+    result = CliRunner().invoke(app, [command])
+    assert result.exit_code == 7, result.output
+    assert "cannot reach the fleet's Redis at redis://:***@127.0.0.1" in result.output
+    assert "s3cret" not in result.output and "Traceback" not in result.output
