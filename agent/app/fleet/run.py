@@ -5,9 +5,10 @@
 - The **scheduler** is Celery beat with RedBeat's scheduler: the schedule (every account
   every ``[watch] interval_minutes``) and each entry's last run are kept in Redis, and beat
   holds a lock there, renewed every few seconds. A second scheduler started by mistake waits
-  for that lock and sends nothing; when the first dies, the lock expires (30 s) and the second
-  carries on from the last runs Redis recorded, without sending what was already sent. What it
-  sends is listed in Redis (``caselog:published``) for whoever wants to check.
+  for that lock and sends nothing; when the first dies, the lock expires (``[fleet]
+  scheduler_lock_seconds``, 30 s) and the second carries on from the last runs Redis
+  recorded, without sending what was already sent. What it sends is listed in Redis
+  (``caselog:published``, with the sender's PID) for whoever wants to check.
 """
 
 from __future__ import annotations
