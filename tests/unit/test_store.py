@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from agent.core.contact import ActionKind, Look, OutboxEntry, OutboxState
 from agent.core.models import (
     Case,
     CaseState,
@@ -138,6 +139,34 @@ def test_flag_states_upsert(store: Store) -> None:
     store.set_flag_states([rec])
     store.set_flag_states([rec.model_copy(update={"state": FlagState.DONE})])
     assert store.flag_states()["f1"].state is FlagState.DONE
+
+
+def test_outbox_entries_are_kept_and_replaced_by_id(store: Store) -> None:
+    pending = OutboxEntry(
+        entry_id="e1",
+        account="acme",
+        case_id="12345678901",
+        kind=ActionKind.REPLY,
+        body="Hello",
+        body_sha256="abc",
+        created_at=T0,
+        state=OutboxState.PENDING,
+        before=Look(status=CaseStatus.OPEN, seen_at=T0),
+        baseline=("12345678901-001",),
+    )
+    other = pending.model_copy(update={"entry_id": "e0", "case_id": "98765432101"})
+    store.put_outbox(pending, other)
+    store = reopen(store)
+    assert [e.entry_id for e in store.outbox()] == ["e0", "e1"]
+    store.put_outbox(pending.model_copy(update={"state": OutboxState.SENT, "message_id": "m"}))
+    store = reopen(store)
+    [entry] = store.outbox("12345678901")
+    assert (entry.state, entry.message_id, entry.before) == (
+        OutboxState.SENT,
+        "m",
+        pending.before,
+    )
+    store.close()
 
 
 def test_file_is_private_and_untouched_until_commit(tmp_path: Path) -> None:
