@@ -208,6 +208,12 @@ class _Run:
         self.reason, self.detail = reason, detail
 
 
+STORE_EVERY = 1000
+"""Cases read whole are put into the store this many at a time (each put rewrites the tables
+it touches in memory, so not one batch at a time; nor all at the end, which held every
+thread of a 10,000-case sync in memory at once)."""
+
+
 class AccountSync:
     """One sync of one account; :meth:`run` never raises for a failed read."""
 
@@ -287,12 +293,28 @@ class AccountSync:
         run.rows_seen += len(listing.rows)
         to_read = [r.case_id for r in listing.rows if self._needs_reading(r, run.stored)]
         self.progress.on_listed(self.account.name, len(listing.rows), len(to_read))
-        details = reader.details(to_read, self.progress.on_detail)
-        run.details_read += len(details)
-        known = store.messages_of(details)
+        rows = {r.case_id: r for r in listing.rows}
+        read: set[str] = set()
+        held: dict[str, CaseDetail] = {}
+        for batch in reader.detail_batches(to_read, self.progress.on_detail):
+            # stored as they arrive and let go: memory holds at most STORE_EVERY threads
+            held.update(batch)
+            run.details_read += len(batch)
+            read.update(batch)
+            if len(held) >= STORE_EVERY:
+                self._store(run, store, [rows[cid] for cid in held], held)
+                held = {}
+        self._store(run, store, [rows[cid] for cid in held], held)
+        self._store(run, store, [r for r in listing.rows if r.case_id not in read], {})
+
+    def _store(
+        self, run: _Run, store: Store, rows: list[ListRow], details: dict[str, CaseDetail]
+    ) -> None:
+        """Listed cases into the store, with their threads where they were read whole."""
+        known = store.messages_of(details) if details else {}
         cases: list[Case] = []
         fresh: list[Message] = []
-        for row in listing.rows:
+        for row in rows:
             d = details.get(row.case_id)
             msgs = same_ids(d.messages, known.get(row.case_id, ())) if d else None
             case = _case_from(row, d, run.stored.get(row.case_id), msgs, self.account.name, run.now)

@@ -52,6 +52,11 @@ def _doc(record: BaseModel) -> dict[str, Any]:
     return record.model_dump(mode="json")
 
 
+def _thread_order(row: dict[str, Any]) -> tuple[datetime, int, str]:
+    """:attr:`Message.order` of a stored message, without reading it whole."""
+    return (datetime.fromisoformat(row["sent_at"]), row.get("seq", 0), row["message_id"])
+
+
 def _shard(case_id: str) -> str:
     return f"messages-{int(case_id) % SHARDS:02d}"
 
@@ -321,27 +326,34 @@ class Store:
 
     def _reindex(self) -> None:
         """Make the derived records of every case whose subject, status or messages changed:
-        its search text, and (while it can carry a flag) its turn thread."""
+        its search text, and (while it can carry a flag) its turn thread. One message shard
+        at a time, so only that shard's threads are ever read whole."""
         if not self._to_index:
             return
-        ids = sorted(self._to_index)
-        threads = self.messages_of(ids)
         cases = self._table("cases")
-        texts, turns, gone = {}, {}, []
-        for cid in ids:
-            row = cases.get(doc_id=int(cid))
-            if not isinstance(row, dict):
-                continue
-            thread = threads.get(cid, [])
-            parts = [("subject", row["subject"])] + [(m.message_id, m.body) for m in thread]
-            texts[int(cid)] = {"case_id": cid, "parts": [[where, text] for where, text in parts]}
-            if can_flag(CaseStatus(row["status"])):
-                turns[int(cid)] = {
-                    "case_id": cid,
-                    "messages": [_doc(m) for m in turn_thread(thread)],
-                }
-            else:
-                gone.append(int(cid))
+        by_shard: dict[str, set[str]] = {}
+        for cid in self._to_index:
+            by_shard.setdefault(_shard(cid), set()).add(cid)
+        texts: dict[int, dict[str, Any]] = {}
+        turns: dict[int, dict[str, Any]] = {}
+        gone: list[int] = []
+        for shard, cids in sorted(by_shard.items()):
+            threads: dict[str, list[dict[str, Any]]] = {cid: [] for cid in cids}
+            for r in self._rows(shard):
+                if r["case_id"] in cids:
+                    threads[r["case_id"]].append(r)
+            for cid, rows in threads.items():
+                row = cases.get(doc_id=int(cid))
+                if not isinstance(row, dict):
+                    continue
+                rows.sort(key=_thread_order)
+                parts = [["subject", row["subject"]]] + [[m["message_id"], m["body"]] for m in rows]
+                texts[int(cid)] = {"case_id": cid, "parts": parts}
+                if can_flag(CaseStatus(row["status"])):
+                    thread = turn_thread(self._parse(Message, rows, "message"))
+                    turns[int(cid)] = {"case_id": cid, "messages": [_doc(m) for m in thread]}
+                else:
+                    gone.append(int(cid))
         for name in (SEARCH, TURNS):  # kept even when empty: an absent one is made again
             if not self._has(name):
                 self._dbs[name].storage.write({name: {}})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -142,16 +142,22 @@ class Reader:
     def details(
         self, case_ids: Sequence[str], progress: Progress | None = None
     ) -> dict[str, CaseDetail]:
-        """Read each case whole, a batch at a time, each batch reported to ``progress`` as it
-        completes."""
-        out: dict[str, CaseDetail] = {}
+        """Read each case whole (see :meth:`detail_batches`)."""
+        return {
+            cid: d for batch in self.detail_batches(case_ids, progress) for cid, d in batch.items()
+        }
+
+    def detail_batches(
+        self, case_ids: Sequence[str], progress: Progress | None = None
+    ) -> Iterator[dict[str, CaseDetail]]:
+        """Read each case whole, a batch at a time, yielding each batch as it completes (and
+        reporting it to ``progress``), so a caller can store it and let it go."""
         batch = max(64, self.fetcher.concurrency * 32)
         for start in range(0, len(case_ids), batch):
             chunk = list(case_ids[start : start + batch])
-            out.update(self.read_batch(chunk))
+            yield self.read_batch(chunk)
             if progress:
                 progress(len(chunk))
-        return out
 
     def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
         raise NotImplementedError

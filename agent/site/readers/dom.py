@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 from urllib.parse import quote
@@ -101,9 +101,16 @@ class DomReader(HtmlReader):
             rows += [self.row(r) for r in data["rows"]]
         return self._check_total(rows, stated, pages)
 
-    def details(
+    def detail_batches(
         self, case_ids: Sequence[str], progress: Progress | None = None
-    ) -> dict[str, CaseDetail]:
+    ) -> Iterator[dict[str, CaseDetail]]:
+        """One case at a time: each is a page to open and expand."""
+        for cid in case_ids:
+            yield self.read_batch([cid])
+            if progress:
+                progress(1)
+
+    def read_batch(self, case_ids: list[str]) -> dict[str, CaseDetail]:
         out: dict[str, CaseDetail] = {}
         page = self.ctx.page
         for cid in case_ids:
@@ -121,8 +128,6 @@ class DomReader(HtmlReader):
                 if page.locator(spec.see_more).count():
                     page.wait_for_selector(spec.see_more, state="detached")
             out[cid] = self.detail(cid, self._extract("detail", self.smap.detail.model_dump()))
-            if progress:
-                progress(1)
         return out
 
     def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from agent.core.models import ListRow
 from agent.errors import IncompleteReason, ReadError
@@ -48,15 +48,19 @@ class FallbackReader(Reader):
                 raise
             return self.current.list_all()
 
-    def details(
+    def detail_batches(
         self, case_ids: Sequence[str], progress: Progress | None = None
-    ) -> dict[str, CaseDetail]:
+    ) -> Iterator[dict[str, CaseDetail]]:
+        done: set[str] = set()
         try:
-            return self.current.details(case_ids, progress)
+            for batch in self.current.detail_batches(case_ids, progress):
+                done.update(batch)
+                yield batch
         except ReadError as exc:
             if not self._switch(exc):
                 raise
-            return self.current.details(case_ids, progress)
+            rest = [c for c in case_ids if c not in done]
+            yield from self.current.detail_batches(rest, progress)
 
     def search_rows(self, case_ids: Sequence[str]) -> dict[str, ListRow]:
         return self.current.search_rows(case_ids)
