@@ -123,6 +123,31 @@ class Plan:
         there, or not there); sending still asks the site."""
         return self.kind is ActionKind.CC and self.cc == self.basis.cc
 
+    def entry(
+        self,
+        now: datetime,
+        origin: Origin,
+        state: OutboxState,
+        cc: tuple[str, ...] | None,
+        **more: Any,
+    ) -> OutboxEntry:
+        """The outbox entry of sending this plan at ``now`` (``more``: its other fields)."""
+        return OutboxEntry(
+            entry_id=_entry_id(now, self.case_id, self.kind),
+            account=self.account.name,
+            case_id=self.case_id,
+            marketplace=self.case.marketplace,
+            kind=self.kind,
+            origin=origin,
+            body=self.body,
+            body_sha256=text_hash(self.body) if self.kind is ActionKind.REPLY else "",
+            cc=cc,
+            attachments=self.attachments,
+            created_at=now,
+            state=state,
+            **more,
+        )
+
     def as_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind.value,
@@ -491,19 +516,11 @@ class _Acting:
             cc = _cc_after(fresh.cc, plan.cc_op, plan.address)
             if cc == fresh.cc:
                 return None
-        entry = OutboxEntry(
-            entry_id=_entry_id(now, case_id, plan.kind),
-            account=self.account.name,
-            case_id=case_id,
-            marketplace=market,
-            kind=plan.kind,
-            origin=origin,
-            body=plan.body,
-            body_sha256=text_hash(plan.body) if plan.kind is ActionKind.REPLY else "",
+        entry = plan.entry(
+            now,
+            origin,
+            OutboxState.PENDING,
             cc=cc,
-            attachments=plan.attachments,
-            created_at=now,
-            state=OutboxState.PENDING,
             before=before,
             baseline=tuple(m.message_id for m in fresh.messages),
         )
@@ -628,19 +645,11 @@ def _refuse_early(
         verdict = precheck(home, settings, plan, now, force, store=store)
         if verdict.refusal is None:
             return
-        entry = OutboxEntry(
-            entry_id=_entry_id(now, plan.case_id, plan.kind),
-            account=plan.account.name,
-            case_id=plan.case_id,
-            marketplace=plan.case.marketplace,
-            kind=plan.kind,
-            origin=origin,
-            body=plan.body,
-            body_sha256=text_hash(plan.body) if plan.kind is ActionKind.REPLY else "",
+        entry = plan.entry(
+            now,
+            origin,
+            OutboxState.REFUSED,
             cc=plan.cc if plan.kind is ActionKind.CC else None,
-            attachments=plan.attachments,
-            created_at=now,
-            state=OutboxState.REFUSED,
             rule=verdict.refusal.rule,
             detail=verdict.refusal.sentence,
             settled_at=now,

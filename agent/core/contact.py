@@ -351,6 +351,17 @@ def _budget(
     )
 
 
+def _own_replies(outbox: Sequence[OutboxEntry], case_id: str) -> list[OutboxEntry]:
+    """The outbox's replies to ``case_id`` that reached it, or may have (pending)."""
+    return [
+        e
+        for e in outbox
+        if e.case_id == case_id
+        and e.kind is ActionKind.REPLY
+        and e.state in (OutboxState.SENT, OutboxState.PENDING)
+    ]
+
+
 def _duplicate(
     a: Attempt, messages: Sequence[Message], outbox: Sequence[OutboxEntry], zone: ZoneInfo
 ) -> str | None:
@@ -362,14 +373,7 @@ def _duplicate(
         for m in messages
         if m.direction is Direction.FROM_SELLER and text_hash(m.body) == wanted
     ]
-    seen += [
-        e.when
-        for e in outbox
-        if e.case_id == a.case_id
-        and e.kind is ActionKind.REPLY
-        and e.state in (OutboxState.SENT, OutboxState.PENDING)
-        and e.body_sha256 == wanted
-    ]
+    seen += [e.when for e in _own_replies(outbox, a.case_id) if e.body_sha256 == wanted]
     if not seen:
         return None
     return (
@@ -407,12 +411,7 @@ def _quiet(
         if m.direction is Direction.FROM_SELLER and (answered is None or m.sent_at > answered)
     ]
     mine += [
-        e.when
-        for e in outbox
-        if e.case_id == a.case_id
-        and e.kind is ActionKind.REPLY
-        and e.state in (OutboxState.SENT, OutboxState.PENDING)
-        and (answered is None or e.when > answered)
+        e.when for e in _own_replies(outbox, a.case_id) if answered is None or e.when > answered
     ]
     if not mine:
         return None
