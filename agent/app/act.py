@@ -718,14 +718,19 @@ DRAFT_FOR = {FlagKind.FOLLOW_UP: "follow-up", FlagKind.ESCALATE: "escalation"}
 
 @dataclass
 class AutopilotReport:
-    """What one round's autopilot sent, and what it held back and why (by rule or cap)."""
+    """What one round's autopilot sent, and what it held back and why: a contact rule
+    (``quiet_period``, ``duplicate``...), ``daily_cap``, ``not_sendable`` (the draft needs
+    the seller, or breaks a limit) or ``failed`` (the site did not take it)."""
 
     sent: list[OutboxEntry] = field(default_factory=list)
     plans: dict[str, Plan] = field(default_factory=dict)  # by entry id
-    held: dict[str, int] = field(default_factory=dict)
+    held: dict[str, str] = field(default_factory=dict)  # case id -> why
 
-    def hold(self, why: str) -> None:
-        self.held[why] = self.held.get(why, 0) + 1
+    def held_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for why in self.held.values():
+            counts[why] = counts.get(why, 0) + 1
+        return dict(sorted(counts.items()))
 
 
 def autopilot(
@@ -735,9 +740,12 @@ def autopilot(
     due: list[TodoItem],
     session: BrowserSession,
     clock: Clock = utcnow,
+    credentials: CredentialSource = resolve,
 ) -> AutopilotReport:
     """Send what ``[contact] auto_send`` lists for the due items, under the contact rules
-    and the daily cap; one message per case per round, most overdue first."""
+    and the daily cap (``[contact] auto_send_daily_cap`` messages a day, the account's day,
+    of the autopilot's own; the account's ``daily_budget`` holds too); one message per case
+    per round, most overdue first."""
     report = AutopilotReport()
     kinds = {FlagKind(k) for k in settings.contact.auto_send}
     chosen: dict[str, TodoItem] = {}
@@ -745,37 +753,43 @@ def autopilot(
         if item.kind in kinds and item.case_id not in chosen:
             chosen[item.case_id] = item
     zone = _calendar(account).zone
-    for item in chosen.values():
+    for case_id, item in chosen.items():
         now = clock()
-        with open_store(home, account.name, readonly=True) as store:
-            sent_today = contacts_today(store.outbox(), now, zone, Origin.AUTOPILOT)
-        if sent_today >= settings.contact.auto_send_daily_cap:
-            report.hold("daily_cap")
-            continue
         try:
             plan = plan_reply(
                 home,
                 settings,
-                item.case_id,
+                case_id,
                 account=account.name,
                 draft_kind=DRAFT_FOR[FlagKind(item.kind)],
                 now=now,
             )
-            verdict = precheck(home, settings, plan, now, force=False)
+            with open_store(home, account.name, readonly=True) as store:
+                verdict = precheck(home, settings, plan, now, force=False, store=store)
+                sent_today = contacts_today(store.outbox(), now, zone, Origin.AUTOPILOT)
             if verdict.refusal is not None:
-                report.hold(verdict.refusal.rule.value)
+                report.held[case_id] = verdict.refusal.rule.value
+                continue
+            if sent_today >= settings.contact.auto_send_daily_cap:
+                report.held[case_id] = "daily_cap"
                 continue
             result = send(
-                home, settings, plan, origin=Origin.AUTOPILOT, session=session, clock=clock
+                home,
+                settings,
+                plan,
+                origin=Origin.AUTOPILOT,
+                session=session,
+                clock=clock,
+                credentials=credentials,
             )
         except ContactRefused as exc:
-            report.hold(exc.rule)
+            report.held[case_id] = exc.rule
             continue
         except (ConfigError, OverLimit):
-            report.hold("not_sendable")
+            report.held[case_id] = "not_sendable"
             continue
         except SendFailed:
-            report.hold("failed")
+            report.held[case_id] = "failed"
             continue
         for entry in result.entries:
             report.sent.append(entry)

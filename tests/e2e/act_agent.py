@@ -11,7 +11,7 @@ from typing import Any
 
 from agent.app.act import Plan, SendReport, plan_cc, plan_reopen, plan_reply, send
 from agent.app.sync import AccountSync, SyncResult
-from agent.config import Account, ContactSettings, Marketplace, Settings
+from agent.config import Account, ContactSettings, Marketplace, RuleSettings, Settings
 from agent.core.contact import OutboxEntry
 from agent.core.models import Case, Message
 from agent.home import Home
@@ -105,6 +105,7 @@ def agent(
     *,
     merchant: str = OUTDOOR,
     contact: ContactSettings | None = None,
+    rules: RuleSettings | None = None,
     state: Path | None = None,
 ) -> Agent:
     account = Account(
@@ -115,7 +116,9 @@ def agent(
         timezone="America/Los_Angeles",
         marketplaces=[Marketplace(id=m, selector_map=s) for m, s in maps.items()],
     )
-    settings = Settings(accounts=[account], contact=contact or ContactSettings())
+    settings = Settings(
+        accounts=[account], contact=contact or ContactSettings(), rules=rules or RuleSettings()
+    )
     home = Home(tmp_path / "home").ensure()
     if state is not None:
         home.folder("state")
