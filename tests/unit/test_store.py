@@ -241,6 +241,35 @@ def test_a_commit_writes_only_the_tables_that_changed(tmp_path: Path) -> None:
     assert second["meta.json"] != first["meta.json"]
 
 
+def test_an_outbox_entry_is_a_commit_of_its_own_table_only(tmp_path: Path) -> None:
+    """The entry written before a click costs one small file; every other table is linked,
+    and a later sync's commit links the outbox in turn."""
+    path = tmp_path / "acme"
+    entry = OutboxEntry(
+        entry_id="e1",
+        account="acme",
+        case_id="12345678901",
+        kind=ActionKind.REPLY,
+        created_at=T0,
+        state=OutboxState.PENDING,
+    )
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.put_messages([make_message("12345678901", 1, "a")])
+        st.commit()
+        first = {p.name: p.stat().st_ino for p in path.glob("g00000001/*.json")}
+        st.put_outbox(entry)
+        st.commit()
+        second = {p.name: p.stat().st_ino for p in path.glob("g00000002/*.json")}
+        st.put_cases([make_case("12345678901", CaseStatus.ANSWERED)])
+        st.commit()
+        third = {p.name: p.stat().st_ino for p in path.glob("g00000003/*.json")}
+    assert {n for n in second if second[n] != first.get(n)} == {"outbox.json"}
+    assert third["outbox.json"] == second["outbox.json"]
+    with Store.open(path, readonly=True) as st:
+        assert st.outbox() == [entry]
+
+
 def test_second_writer_waits_then_fails(tmp_path: Path) -> None:
     path = tmp_path / "acme"
     with Store.open(path):
