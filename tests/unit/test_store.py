@@ -270,6 +270,27 @@ def test_an_outbox_entry_is_a_commit_of_its_own_table_only(tmp_path: Path) -> No
         assert st.outbox() == [entry]
 
 
+def test_a_generation_left_by_a_kill_before_current_named_it_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """A writer killed after renaming its new generation into place but before CURRENT named
+    it leaves that folder behind, never read; the next commit makes it again instead of
+    failing on it forever (found by the kill -9 test of `caselog reply --send`)."""
+    path = tmp_path / "acme"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.commit()
+    left = path / "g00000002"
+    left.mkdir()
+    (left / "cases.json").write_text('{"cases": {}}')  # what the killed writer wrote
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901", CaseStatus.ANSWERED)])
+        st.commit()
+    assert (path / "CURRENT").read_text().strip() == "g00000002"
+    with Store.open(path, readonly=True) as st:
+        assert [c.status for c in st.cases()] == [CaseStatus.ANSWERED]
+
+
 def test_second_writer_waits_then_fails(tmp_path: Path) -> None:
     path = tmp_path / "acme"
     with Store.open(path):
