@@ -260,6 +260,35 @@ class WatchSettings(Strict):
         return timedelta(minutes=max(3 * self.interval_minutes, 60))
 
 
+AUTO_SENDABLE = ("follow_up", "escalate")
+"""Flag kinds whose draft is a whole message (a reply is a skeleton for the seller's answer)."""
+
+
+class ContactSettings(Strict):
+    """Amazon's contact rules, as the agent keeps them before it sends anything (README,
+    "Acting on cases"); ``--force`` passes only the duplicate and quiet-period rules."""
+
+    # while it is Amazon's turn: at most one message per case per this many business days
+    quiet_business_days: float = Field(default=3, ge=0)
+    # messages and reopens per account per day (the account's calendar day)
+    daily_budget: int = Field(default=10, ge=1)
+    # flag kinds `caselog watch` may send by itself (off: []); e.g. ["follow_up"]
+    auto_send: list[str] = Field(default_factory=list)
+    # what `caselog watch` may send by itself per account per day
+    auto_send_daily_cap: int = Field(default=3, ge=0)
+
+    @field_validator("auto_send")
+    @classmethod
+    def _sendable(cls, value: list[str]) -> list[str]:
+        for kind in value:
+            if kind not in AUTO_SENDABLE:
+                raise ValueError(
+                    f"{kind!r} cannot be sent automatically; use {' or '.join(AUTO_SENDABLE)} "
+                    "(a reply needs your answer)"
+                )
+        return list(dict.fromkeys(value))
+
+
 class NotifySettings(Strict):
     urls: list[str] = Field(default_factory=list)
     calendar: bool = True
@@ -303,6 +332,7 @@ class Settings(Strict):
     watch: WatchSettings = Field(default_factory=WatchSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
     fleet: FleetSettings = Field(default_factory=FleetSettings)
+    contact: ContactSettings = Field(default_factory=ContactSettings)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Settings:

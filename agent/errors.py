@@ -23,7 +23,8 @@ class ExitCode(IntEnum):
     INCOMPLETE = 4  # the site could not be read completely
     SERVICE = 5  # the platform's service manager is missing or refused
     STALE = 6  # `caselog status`: an account has had no complete sync for too long
-    FLEET = 7  # `caselog worker` / `caselog scheduler`: the fleet's Redis cannot be reached
+    REFUSED = 7  # a contact rule refused to send (`caselog reply/reopen/cc`); nothing was sent
+    FLEET = 8  # `caselog worker` / `caselog scheduler`: the fleet's Redis cannot be reached
 
 
 class IncompleteReason(StrEnum):
@@ -116,6 +117,27 @@ class StoreConflict(StoreLocked):
 
 class StoreCorrupt(CaselogError):
     """A database file cannot be read; it is left untouched."""
+
+
+class ContactRefused(CaselogError):
+    """A contact rule refused to send (the case changed, a nudge too soon, the same text
+    again, a closed case, the daily budget): nothing was sent; the sentence names the fix."""
+
+    exit_code = ExitCode.REFUSED
+
+    def __init__(self, rule: str, sentence: str) -> None:
+        super().__init__(sentence)
+        self.rule = rule
+
+
+class OverLimit(CaselogError):
+    """What would be sent breaks one of the site's own limits (length, Cc list, files)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class SendFailed(CaselogError):
+    """The site refused an action, or what was sent could not be found afterwards."""
 
 
 class NotFound(CaselogError):

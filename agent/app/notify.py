@@ -23,11 +23,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from agent.app.journal import NotifyJournal
+from agent.core.contact import OutboxEntry
 from agent.core.models import Case, Event, EventKind
 from agent.core.present import TodoItem, event_sentence
 from agent.core.text import squash, visible
+from agent.core.times import local_time
 
 __all__ = [
     "DETAILED_UP_TO",
@@ -37,6 +40,7 @@ __all__ = [
     "Notifier",
     "compose",
     "digest",
+    "sent_notice",
     "target_name",
 ]
 
@@ -154,6 +158,24 @@ def digest(items: Sequence[TodoItem]) -> Notice | None:
     body = "\n".join(visible(line, one_line=True) for line in lines)
     n = len(items)
     return Notice(f"caselog daily digest: {n} item{'s' if n != 1 else ''} need action", body)
+
+
+def sent_notice(
+    account: str, entry: OutboxEntry, subject: str, url: str, zone: ZoneInfo, what: str
+) -> Notice:
+    """What the autopilot of ``caselog watch`` sent (one notice per message): to which case,
+    when, the outbox entry that records it, and the message itself."""
+    lines = [
+        f"The autopilot ([contact] auto_send) sent {what} to {_case(entry.case_id, subject)} "
+        f"at {local_time(entry.sent_at or entry.created_at, zone)} (outbox entry "
+        f"{entry.entry_id}; `caselog outbox` lists it).",
+    ]
+    if url:
+        lines.append(url)
+    lines += ["", *entry.body.rstrip("\n").splitlines()]
+    body = "\n".join(visible(line, one_line=True) for line in lines)
+    title = f"caselog {account}: sent {what} to case {entry.case_id}"
+    return Notice(visible(title, one_line=True), body)
 
 
 def target_name(url: str) -> str:

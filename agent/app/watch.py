@@ -4,8 +4,10 @@
   a daily digest. Jobs run one after another in this thread, so runs never overlap.
 - Each round is one log line per account: its result (complete, incomplete, needs a person,
   failed), how long it took, and for a complete one the cases read, the events and what is
-  due. An expected failure (a :class:`CaselogError`: the site was blank, a page failed, the
-  store was locked) is its one sentence; anything else is a bug and its record carries the
+  due; with ``[contact] auto_send`` (off by default) also what the autopilot sent and what
+  it held back, and why (:mod:`agent.app.round`; each sent message is also a notice). An
+  expected failure (a :class:`CaselogError`: the site was blank, a page failed, the store
+  was locked) is its one sentence; anything else is a bug and its record carries the
   traceback, which only the log file shows (:mod:`agent.app.logs`).
 - A failing job never stops the loop: it runs again next round. After K failures in a row
   one "monitoring is broken: <reason>" notice goes out; a login that needs a person is said
@@ -132,6 +134,7 @@ class Watch:
             said = (
                 f": {facts['cases']} cases listed, {facts['details']} read in full, "
                 f"{facts['events']} events, {facts['due']} due, {self._told(outcome)}"
+                f"{_autopilot_said(outcome)}"
             )
         log.info("%s: complete in %.1f s%s", account.name, seconds, said)
         self._journal(
@@ -336,6 +339,13 @@ def watch(
         write_calendar(home, settings, now)
         return digest_notice(items)
 
+    if settings.contact.auto_send:
+        log.info(
+            "autopilot on: sends %s drafts by itself, at most %d a day per account, under the "
+            "contact rules ([contact] auto_send)",
+            " and ".join(settings.contact.auto_send),
+            settings.contact.auto_send_daily_cap,
+        )
     journal = WatchJournal(home, settings.watch.interval_minutes)
     w = Watch(
         settings,
@@ -365,11 +375,31 @@ def checked_round(
     return outcome
 
 
+def _autopilot_said(outcome: RoundOutcome) -> str:
+    """The autopilot's part of a round's line: what it sent, and what it held back why."""
+    acted = outcome.autopilot
+    if acted is None:
+        return ""
+    said = f"; autopilot sent {len(acted.sent)}"
+    if acted.sent:
+        said += f" ({', '.join('case ' + e.case_id for e in acted.sent)})"
+    if acted.held:
+        said += ", held back " + ", ".join(f"{n} ({why})" for why, n in acted.held_counts().items())
+    return said
+
+
 def check_targets(settings: Settings, notify: bool) -> None:
-    """Refuse to watch with nobody to tell (unless told not to notify)."""
+    """Refuse to watch with nobody to tell (unless told not to notify), and to let the
+    autopilot send with nobody told."""
     if notify and not settings.notify.urls:
         raise ConfigError(
             'caselog watch has no notification target: add [notify] urls = ["..."] (an '
             "apprise URL: mailto://, slack://, json://...) to caselog.toml, or run "
             "`caselog watch --no-notify` to only sync and keep the calendar"
+        )
+    if not notify and settings.contact.auto_send:
+        raise ConfigError(
+            "caselog watch --no-notify would let the autopilot send messages without telling "
+            "anyone; add a [notify] target and run without --no-notify, or remove [contact] "
+            "auto_send from caselog.toml"
         )

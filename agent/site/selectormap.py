@@ -39,11 +39,13 @@ from agent.errors import ConfigError, first_problem
 
 __all__ = [
     "SELF",
+    "ActionsSpec",
     "ApiSpec",
     "ColumnSpec",
     "DetailSpec",
     "DomSpec",
     "FieldSpec",
+    "FormSpec",
     "ListSpec",
     "SelectorMap",
     "UrlSpec",
@@ -206,6 +208,57 @@ class DomSpec(MapModel):
     search_param: str = "q"
 
 
+class FormSpec(MapModel):
+    """One action's controls on a case page (``[actions.reply]``, ``.reopen``, ``.cc``).
+
+    With ``submit = "fetch"`` the controls are found inside ``form`` and the form's own fields
+    (hidden ones and the anti-CSRF token included) are sent by ``fetch()`` from the page; with
+    ``submit = "click"`` they are found in the page (through open shadow roots) and ``send``
+    is clicked, so the page's own script sends them.
+    """
+
+    form: Selector | None = None  # the <form> (fetch)
+    open: Selector | None = None  # a control that shows the form first ("Edit Cc")
+    message: Selector | None = None  # the message box (reply)
+    cc: Selector | None = None  # the Cc field
+    files: Selector | None = None  # the file input (reply)
+    send: Selector | None = None  # the button that sends (click)
+    unavailable: Selector | None = None  # shown instead when the action is not possible
+
+
+class ActionsSpec(MapModel):
+    """Acting on a case (``caselog reply``, ``reopen``, ``cc``): where the forms are, how they
+    are sent, where the anti-CSRF token is, and how the page confirms or refuses."""
+
+    submit: Literal["fetch", "click"]
+    ready: Selector | None = None  # the case page is rendered and can be used
+    token: Selector  # the anti-CSRF token: in the form (fetch), else in the page
+    token_attr: str = "value"
+    notice: Selector  # the confirmation of an accepted action
+    error: Selector  # a refusal, or an answer that failed
+    error_code_attr: str = "data-error-code"
+    # error codes by which the site says it refused (nothing was done); any other failure
+    # (a 500, no answer) leaves it unknown until the case is read back
+    refused_codes: Regex = r"^(err_|not_found|signed_out)"
+    # the limits a form states (read from the control, or the component that holds it)
+    max_chars_attr: str = "data-max-chars"
+    max_files_attr: str = "data-max-files"
+    max_file_bytes_attr: str = "data-max-file-bytes"
+    allowed_types_attr: str = "data-allowed-types"
+    reply: FormSpec
+    reopen: FormSpec
+    cc: FormSpec
+
+    @model_validator(mode="after")
+    def _how_to_send(self) -> ActionsSpec:
+        for name in ("reply", "reopen", "cc"):
+            form: FormSpec = getattr(self, name)
+            needed = "form" if self.submit == "fetch" else "send"
+            if getattr(form, needed) is None:
+                raise ValueError(f"[actions.{name}] needs {needed!r} with submit = {self.submit!r}")
+        return self
+
+
 class UrlSpec(MapModel):
     lobby: str
     list: str  # format: {page} {rows} {page0} {wide}
@@ -229,6 +282,7 @@ class SelectorMap(MapModel):
     detail: DetailSpec
     api: ApiSpec | None = None
     dom: DomSpec | None = None
+    actions: ActionsSpec | None = None
 
     @model_validator(mode="after")
     def _reader_has_its_section(self) -> SelectorMap:

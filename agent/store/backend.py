@@ -8,10 +8,11 @@ tables it needs, and a commit rewrites only the tables that changed:
   ``data/<account>/CURRENT``. A commit writes a new generation (changed tables written,
   fsynced; unchanged ones hard-linked, so they cost nothing), renames it into place, then
   points ``CURRENT`` at it (temp file, fsync, rename): a process killed at any moment leaves
-  the previous generation current and whole. A commit refuses when ``CURRENT`` no longer
-  names the generation the store was read from (:class:`StoreConflict`: optimistic locking,
-  for workers sharing one home). The previous generation is kept (a reader that
-  read ``CURRENT`` just before a commit still finds it); older ones are removed.
+  the previous generation current and whole (a generation it renamed into place but never
+  named in ``CURRENT`` is made again by the next commit). A commit refuses when ``CURRENT``
+  no longer names the generation the store was read from (:class:`StoreConflict`: optimistic
+  locking, for workers sharing one home). The previous generation is kept (a reader that read
+  ``CURRENT`` just before a commit still finds it); older ones are removed.
 - :class:`MemoryBackend` holds the tables in memory (tests).
 
 A store written by caselog 0.1 (one file, ``data/<account>.json``, every table in it) is read
@@ -183,6 +184,10 @@ class FolderBackend:
         staging = self.folder / f".{name}.tmp"
         if staging.exists():
             shutil.rmtree(staging)
+        if (self.folder / name).exists():
+            # a writer killed between renaming this generation into place and naming it in
+            # CURRENT: never named, so never read; made again below
+            shutil.rmtree(self.folder / name)
         try:
             private_dir(staging)
             if self._current is not None:

@@ -10,7 +10,7 @@ from agent.errors import StoreCorrupt
 SCHEMA_VERSION = 1
 """The layout this code writes: the tables below, one document per record, ``meta`` doc 1."""
 
-TABLES = ("cases", "messages", "snapshots", "events", "flag_states", "meta")
+TABLES = ("cases", "messages", "snapshots", "events", "flag_states", "outbox", "meta")
 
 
 def check_schema(meta: dict[str, Any] | None, path: Path | None) -> dict[str, Any] | None:

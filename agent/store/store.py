@@ -28,6 +28,7 @@ from pydantic import BaseModel, ValidationError
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
+from agent.core.contact import OutboxEntry
 from agent.core.models import Case, CaseStatus, Event, FlagState, Message, Record, Snapshot
 from agent.core.times import iso_utc
 from agent.core.turn import can_flag, turn_thread
@@ -44,6 +45,7 @@ SHARDS = 64
 
 SEARCH = "search"
 TURNS = "turns"  # each flaggable case's turn thread
+OUTBOX = "outbox"
 
 
 def _doc(record: BaseModel) -> dict[str, Any]:
@@ -450,6 +452,24 @@ class Store:
         replace = {by_id[r.flag_id]: _doc(r) for r in docs if r.flag_id in by_id}
         self._replace("flag_states", replace)
         fresh = [_doc(r) for r in docs if r.flag_id not in by_id]
+        if fresh:
+            table.insert_multiple(fresh)
+
+    # -- outbox (what the agent sends; written before each click) ---------------------------
+
+    def outbox(self, case_id: str | None = None) -> list[OutboxEntry]:
+        """The outbox's entries (of one case), oldest first."""
+        rows = [r for r in self._rows(OUTBOX) if case_id is None or r["case_id"] == case_id]
+        entries: list[OutboxEntry] = self._parse(OutboxEntry, rows, "outbox")
+        entries.sort(key=lambda e: (e.created_at, e.entry_id))
+        return entries
+
+    def put_outbox(self, *entries: OutboxEntry) -> None:
+        """Add entries, or replace those with the same ``entry_id`` (until :meth:`commit`)."""
+        table = self._table(OUTBOX)
+        by_id = {doc["entry_id"]: doc.doc_id for doc in table}
+        self._replace(OUTBOX, {by_id[e.entry_id]: _doc(e) for e in entries if e.entry_id in by_id})
+        fresh = [_doc(e) for e in entries if e.entry_id not in by_id]
         if fresh:
             table.insert_multiple(fresh)
 

@@ -83,3 +83,15 @@ def test_a_reply_gets_an_answer_later(seller: SellerClient, admin: AdminClient) 
     assert answers[0]["status_before"] == "PENDING_AMAZON_ACTION"
     history = admin.history()
     assert history[0]["kind"] == "seller_reply" and history[0]["source"] == "seller"
+
+
+def test_params_override_the_scenarios_simulator(admin: AdminClient) -> None:
+    """A test that needs Amazon silent for a while says so in the reset's params."""
+    slow = {"answer_delay_hours": [9000, 9000], "followup_delay_hours": [9000, 9000]}
+    admin.reset(scenario="demo", params={"simulator": {**slow, "seller_activity_hours": None}})
+    events = admin.advance(days=7)
+    assert [e for e in events if e["kind"] == "amazon_reply"] == []
+    admin.reset(scenario="demo")  # the scenario's own simulator again
+    assert [e for e in admin.advance(days=7) if e["kind"] == "amazon_reply"] != []
+    with pytest.raises(AdminError, match=r"params\.simulator must be an object"):
+        admin.reset(scenario="demo", params={"simulator": [1]})

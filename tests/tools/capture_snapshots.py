@@ -1,6 +1,6 @@
 """Capture page snapshots for the offline selector-map tests (run by a developer, not CI).
 
-    python -m tests.tools.capture_snapshots
+    python -m tests.tools.capture_snapshots [MAP ...]
 
 For each selector map it saves, under snapshots/<map>/, frozen copies of what the Case Log
 serves — the list (HTML or the SearchForCases JSON), a case detail with a long "See more"
@@ -12,6 +12,7 @@ mock's ground truth (never from the agent's own output).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,15 @@ from agent.site.selectormap import load_map
 
 ROOT = Path(__file__).resolve().parents[2] / "snapshots"
 
-# map -> (scenario, merchant, marketplace)
-MAPS = {
-    "classic-en-US": ("demo", "A3DEMOKITCHEN", "ATVPDKIKX0DER"),
-    "classic-en-GB": ("demo", "A2DEMOOUTDOOR", "A1F83G8C2ARO7P"),
-    "modern-en-US": ("demo", "A2DEMOOUTDOOR", "ATVPDKIKX0DER"),
-    "modern-zh-CN": ("demo", "A3DEMOKITCHEN", "AAHKV2X7AFYLW"),
-    "grid-en-GB": ("hostile", "A5HOSTILEGRID", "A1F83G8C2ARO7P"),
+# map -> (scenario, merchant, marketplace, the locale every marketplace is switched to)
+MAPS: dict[str, tuple[str, str, str, str | None]] = {
+    "classic-en-US": ("demo", "A3DEMOKITCHEN", "ATVPDKIKX0DER", None),
+    "classic-en-GB": ("demo", "A2DEMOOUTDOOR", "A1F83G8C2ARO7P", None),
+    "classic-zh-CN": ("demo", "A3DEMOKITCHEN", "ATVPDKIKX0DER", "zh-CN"),
+    "modern-en-US": ("demo", "A2DEMOOUTDOOR", "ATVPDKIKX0DER", None),
+    "modern-en-GB": ("demo", "A2DEMOOUTDOOR", "ATVPDKIKX0DER", "en-GB"),
+    "modern-zh-CN": ("demo", "A3DEMOKITCHEN", "AAHKV2X7AFYLW", None),
+    "grid-en-GB": ("hostile", "A5HOSTILEGRID", "A1F83G8C2ARO7P", None),
 }
 SEARCH = "/hill/hillservice/mons-api/SearchForCases"
 
@@ -63,9 +66,15 @@ def write(folder: Path, name: str, body: bytes, expected: Any, meta: dict[str, A
 
 
 def capture(
-    server: MockServer, admin: AdminClient, name: str, scenario: str, merchant: str, market: str
+    server: MockServer,
+    admin: AdminClient,
+    name: str,
+    scenario: str,
+    merchant: str,
+    market: str,
+    locale: str | None = None,
 ) -> None:
-    admin.reset(scenario=scenario)
+    admin.reset(scenario=scenario, locale=locale)
     admin.clear_faults()
     smap = load_map(name)
     truth = [
@@ -155,16 +164,19 @@ def capture(
     admin.clear_faults()
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Capture the maps named (default: all of them)."""
     server = MockServer(scenario="demo", port=0).start()
     try:
         admin = AdminClient(server.url, server.admin_token)
-        for name, (scenario, merchant, market) in MAPS.items():
-            capture(server, admin, name, scenario, merchant, market)
+        for name, (scenario, merchant, market, locale) in MAPS.items():
+            if names and name not in names:
+                continue
+            capture(server, admin, name, scenario, merchant, market, locale)
             print(f"snapshots/{name}: captured")
     finally:
         server.stop()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

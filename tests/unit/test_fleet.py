@@ -155,7 +155,7 @@ def test_a_redis_password_is_never_shown(url: str, shown: str) -> None:
 
 
 @pytest.mark.parametrize("command", ["worker", "scheduler"])
-def test_no_redis_is_one_sentence_and_exit_7(
+def test_no_redis_is_one_sentence_and_exit_8(
     command: str, caselog_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from typer.testing import CliRunner
@@ -167,6 +167,22 @@ def test_no_redis_is_one_sentence_and_exit_7(
         port = s.getsockname()[1]
     monkeypatch.setenv("CASELOG_REDIS_URL", f"redis://:s3cret@127.0.0.1:{port}/0")
     result = CliRunner().invoke(app, [command])
-    assert result.exit_code == 7, result.output
+    assert result.exit_code == 8, result.output
     assert "cannot reach the fleet's Redis at redis://:***@127.0.0.1" in result.output
     assert "s3cret" not in result.output and "Traceback" not in result.output
+
+
+def test_a_worker_never_lets_the_autopilot_send_with_nobody_told(
+    redis_url: str, tmp_path: Path
+) -> None:
+    from agent.app.fleet.run import run_worker
+    from agent.config import ContactSettings
+    from agent.errors import ConfigError
+
+    settings = Settings(
+        accounts=[ACC],
+        contact=ContactSettings(auto_send=["follow_up"]),
+        fleet=FleetSettings(redis_url=redis_url),
+    )
+    with pytest.raises(ConfigError, match="autopilot send messages without telling anyone"):
+        run_worker(Home(tmp_path / "home"), settings)

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from agent.core.contact import ActionKind, Look, OutboxEntry, OutboxState
 from agent.core.models import (
     Case,
     CaseState,
@@ -141,6 +142,34 @@ def test_flag_states_upsert(store: Store) -> None:
     assert store.flag_states()["f1"].state is FlagState.DONE
 
 
+def test_outbox_entries_are_kept_and_replaced_by_id(store: Store) -> None:
+    pending = OutboxEntry(
+        entry_id="e1",
+        account="acme",
+        case_id="12345678901",
+        kind=ActionKind.REPLY,
+        body="Hello",
+        body_sha256="abc",
+        created_at=T0,
+        state=OutboxState.PENDING,
+        before=Look(status=CaseStatus.OPEN, seen_at=T0),
+        baseline=("12345678901-001",),
+    )
+    other = pending.model_copy(update={"entry_id": "e0", "case_id": "98765432101"})
+    store.put_outbox(pending, other)
+    store = reopen(store)
+    assert [e.entry_id for e in store.outbox()] == ["e0", "e1"]
+    store.put_outbox(pending.model_copy(update={"state": OutboxState.SENT, "message_id": "m"}))
+    store = reopen(store)
+    [entry] = store.outbox("12345678901")
+    assert (entry.state, entry.message_id, entry.before) == (
+        OutboxState.SENT,
+        "m",
+        pending.before,
+    )
+    store.close()
+
+
 def test_file_is_private_and_untouched_until_commit(tmp_path: Path) -> None:
     path = tmp_path / "acme"
     with Store.open(path) as st:
@@ -211,6 +240,56 @@ def test_a_commit_writes_only_the_tables_that_changed(tmp_path: Path) -> None:
         second = {p.name: p.stat().st_ino for p in path.glob("g00000002/*.json")}
     assert second["cases.json"] == first["cases.json"]  # the same file, linked
     assert second["meta.json"] != first["meta.json"]
+
+
+def test_an_outbox_entry_is_a_commit_of_its_own_table_only(tmp_path: Path) -> None:
+    """The entry written before a click costs one small file; every other table is linked,
+    and a later sync's commit links the outbox in turn."""
+    path = tmp_path / "acme"
+    entry = OutboxEntry(
+        entry_id="e1",
+        account="acme",
+        case_id="12345678901",
+        kind=ActionKind.REPLY,
+        created_at=T0,
+        state=OutboxState.PENDING,
+    )
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.put_messages([make_message("12345678901", 1, "a")])
+        st.commit()
+        first = {p.name: p.stat().st_ino for p in path.glob("g00000001/*.json")}
+        st.put_outbox(entry)
+        st.commit()
+        second = {p.name: p.stat().st_ino for p in path.glob("g00000002/*.json")}
+        st.put_cases([make_case("12345678901", CaseStatus.ANSWERED)])
+        st.commit()
+        third = {p.name: p.stat().st_ino for p in path.glob("g00000003/*.json")}
+    assert {n for n in second if second[n] != first.get(n)} == {"outbox.json"}
+    assert third["outbox.json"] == second["outbox.json"]
+    with Store.open(path, readonly=True) as st:
+        assert st.outbox() == [entry]
+
+
+def test_a_generation_left_by_a_kill_before_current_named_it_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """A writer killed after renaming its new generation into place but before CURRENT named
+    it leaves that folder behind, never read; the next commit makes it again instead of
+    failing on it forever (found by the kill -9 test of `caselog reply --send`)."""
+    path = tmp_path / "acme"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.commit()
+    left = path / "g00000002"
+    left.mkdir()
+    (left / "cases.json").write_text('{"cases": {}}')  # what the killed writer wrote
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901", CaseStatus.ANSWERED)])
+        st.commit()
+    assert (path / "CURRENT").read_text().strip() == "g00000002"
+    with Store.open(path, readonly=True) as st:
+        assert [c.status for c in st.cases()] == [CaseStatus.ANSWERED]
 
 
 def test_second_writer_waits_then_fails(tmp_path: Path) -> None:

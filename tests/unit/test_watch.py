@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from agent.app.notify import Notifier
-from agent.app.watch import Watch
-from agent.config import Account, FleetSettings, Settings, WatchSettings
-from agent.errors import AuthRequired, SiteUnavailable
+from agent.app.watch import Watch, check_targets
+from agent.config import (
+    Account,
+    ContactSettings,
+    FleetSettings,
+    NotifySettings,
+    Settings,
+    WatchSettings,
+)
+from agent.errors import AuthRequired, ConfigError, SiteUnavailable
 from agent.site.session import KeptBrowser
 
 ACC = Account(name="shop", base_url="https://sellercentral.amazon.com", timezone="UTC")
@@ -140,6 +147,20 @@ def test_missed_intervals_run_once_not_many_times() -> None:
     sched.run_pending()
     sched.run_pending()
     assert ran == [1]
+
+
+def test_the_autopilot_never_runs_with_nobody_told() -> None:
+    autopilot = Settings(accounts=[ACC], contact=ContactSettings(auto_send=["follow_up"]))
+    with pytest.raises(ConfigError) as exc:
+        check_targets(autopilot, notify=False)
+    assert str(exc.value) == (
+        "caselog watch --no-notify would let the autopilot send messages without telling "
+        "anyone; add a [notify] target and run without --no-notify, or remove [contact] "
+        "auto_send from caselog.toml"
+    )
+    check_targets(Settings(accounts=[ACC]), notify=False)  # no autopilot: fine
+    told = autopilot.model_copy(update={"notify": NotifySettings(urls=["json://127.0.0.1/x"])})
+    check_targets(told, notify=True)
 
 
 # -- many accounts: a failing one rests, the browser is kept ------------------------------------

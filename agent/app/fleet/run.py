@@ -24,6 +24,7 @@ from celery.signals import after_task_publish
 from agent.app.fleet import keys
 from agent.app.fleet.tasks import ROUND_TASK, connect, make_app, masked, redis_url
 from agent.config import Settings
+from agent.errors import ConfigError
 from agent.home import Home
 
 __all__ = ["run_scheduler", "run_worker"]
@@ -46,6 +47,11 @@ def run_worker(
     connect(url)  # one sentence now, rather than Celery's retries, when Redis is not there
     if not settings.accounts:
         settings.account(None)  # says: no account configured
+    if settings.contact.auto_send and not settings.notify.urls:
+        raise ConfigError(
+            "caselog worker would let the autopilot send messages without telling anyone; add "
+            '[notify] urls = ["..."] to caselog.toml, or remove [contact] auto_send'
+        )
     app = make_app(home, settings, url)
     argv = [
         "worker",
