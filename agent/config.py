@@ -294,11 +294,44 @@ class NotifySettings(Strict):
     calendar: bool = True
 
 
+class FleetSettings(Strict):
+    """Many accounts: on one machine (``sync --all``, ``watch``) and on Celery workers."""
+
+    # accounts read at once by one process (one Chromium, a context each); 3 on 2 cores
+    accounts_at_once: int = Field(default=3, ge=1, le=32)
+    # after a failed round an account waits backoff_minutes, doubled per failure up to the max
+    backoff_minutes: float = Field(default=5, ge=0)
+    backoff_max_minutes: float = Field(default=240, ge=0)
+    # `caselog watch` keeps its Chromium across rounds and starts a new one after this many
+    browser_rounds: int = Field(default=20, ge=1)
+    # `caselog worker` / `caselog scheduler`: the Redis server (env CASELOG_REDIS_URL wins)
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", pattern=r"^rediss?://")
+    # a worker process is replaced after this many tasks (Chromium's memory)
+    worker_max_tasks: int = Field(default=50, ge=1)
+    # how long one account's lock lasts (renewed while its round runs)
+    lock_seconds: float = Field(default=120, gt=5)
+    # how long the scheduler's lock outlives a scheduler that died (a second one waits)
+    scheduler_lock_seconds: float = Field(default=30, ge=6)
+    # a task taken by a worker that died (kill -9, a lost machine) is delivered again after
+    # this long; longer than any round (a round still running then is not run twice: the
+    # account's lock and the task's done mark see to it)
+    redeliver_seconds: float = Field(default=900, ge=5)
+
+    def backoff(self, failures: int) -> timedelta:
+        """How long an account rests after ``failures`` failed rounds in a row: none after
+        none, then ``backoff_minutes`` doubled per further failure, at most the max."""
+        if failures <= 0:
+            return timedelta(0)
+        minutes = self.backoff_minutes * 2 ** min(failures - 1, 30)
+        return timedelta(minutes=min(minutes, self.backoff_max_minutes))
+
+
 class Settings(Strict):
     accounts: list[Account] = Field(default_factory=list)
     rules: RuleSettings = Field(default_factory=RuleSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    fleet: FleetSettings = Field(default_factory=FleetSettings)
     contact: ContactSettings = Field(default_factory=ContactSettings)
 
     @model_validator(mode="after")

@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     SERVICE = 5  # the platform's service manager is missing or refused
     STALE = 6  # `caselog status`: an account has had no complete sync for too long
     REFUSED = 7  # a contact rule refused to send (`caselog reply/reopen/cc`); nothing was sent
+    FLEET = 8  # `caselog worker` / `caselog scheduler`: the fleet's Redis cannot be reached
 
 
 class IncompleteReason(StrEnum):
@@ -96,12 +97,22 @@ class ServiceUnavailable(CaselogError):
     exit_code = ExitCode.SERVICE
 
 
+class FleetUnavailable(CaselogError):
+    """The fleet's Redis server (broker, locks, schedule) cannot be reached."""
+
+    exit_code = ExitCode.FLEET
+
+
 class DateParseError(CaselogError):
     """A date written by the site matches none of the formats its selector map lists."""
 
 
 class StoreLocked(CaselogError):
     """Another caselog process holds the account's database."""
+
+
+class StoreConflict(StoreLocked):
+    """Another process committed to the store since it was read; nothing was written."""
 
 
 class StoreCorrupt(CaselogError):

@@ -116,3 +116,28 @@ def notice_sink() -> Iterator[NoticeSink]:
     yield sink
     server.shutdown()
     server.server_close()
+
+
+# --- a real Redis (the fleet: caselog worker / scheduler) ------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A ``redis-server`` of the session's own on a free port (tests/perf/redis_process.py).
+    None installed fails the test with what to install; it never skips."""
+    from agent.errors import FleetUnavailable
+    from tests.perf.redis_process import RedisProcess
+
+    try:
+        server = RedisProcess().start()
+    except FleetUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The session's Redis, emptied for this test."""
+    redis_server.client().flushall()
+    return str(redis_server.url())

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from agent.core.models import utcnow
 from agent.errors import CaselogError
 from agent.home import Home, write_private
@@ -63,11 +65,13 @@ class _Journal:
         self._warned = False
 
     def update(self, change: Callable[[dict[str, Any]], None]) -> None:
-        data = _read(self.path)
-        change(data)
         try:
-            write_private(self.path, json.dumps(data, indent=2, sort_keys=True).encode())
-        except CaselogError as exc:
+            # several processes keep one file (fleet workers on a shared home): one at a time
+            with FileLock(str(self.path.with_name(f".{self.path.name}.lock")), timeout=10):
+                data = _read(self.path)
+                change(data)
+                write_private(self.path, json.dumps(data, indent=2, sort_keys=True).encode())
+        except (CaselogError, Timeout, OSError) as exc:
             if not self._warned:
                 log.warning("cannot keep %s for `caselog status`: %s", self.path.name, exc)
                 self._warned = True

@@ -84,21 +84,29 @@ _OURS = "_caselog_handler"
 
 
 def setup_logging(
-    home: Home, *, verbose: bool = False, console: logging.Handler | None = None
+    home: Home,
+    *,
+    verbose: bool = False,
+    console: logging.Handler | None = None,
+    to_file: bool = True,
 ) -> Path:
     """Send every log record to ``logs/caselog.log`` in ``home`` and, one line each, to
-    ``console``; return the log file's path. Calling it again replaces what it set up."""
+    ``console``; return the log file's path. Calling it again replaces what it set up.
+    ``to_file=False`` (the fleet's processes, many of them on one home: a rotated file is
+    one process's affair) leaves the file out; their lines go to the console only."""
     path = home.folder("logs") / LOG_FILE
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
         root.removeHandler(handler)
         handler.close()
     level = logging.DEBUG if verbose else logging.INFO
-    to_file = PrivateRotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-    )
-    to_file.setFormatter(FileFormatter())
-    handlers: list[logging.Handler] = [to_file]
+    handlers: list[logging.Handler] = []
+    if to_file:
+        file_handler = PrivateRotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        file_handler.setFormatter(FileFormatter())
+        handlers.append(file_handler)
     if console is not None:
         console.setFormatter(LineFormatter(path))
         handlers.append(console)

@@ -45,6 +45,7 @@ from agent.core.models import (
 from agent.errors import AuthRequired, CaselogError, ExitCode, ReadError
 from agent.home import Home, inside, write_private
 from agent.site.credentials import resolve
+from agent.site.crew import Crew
 from agent.site.readers import CaseDetail, Reader, make_reader
 from agent.site.selectormap import SelectorMap
 from agent.site.session import AccountContext, BrowserSession, CredentialSource
@@ -509,15 +510,26 @@ def sync_accounts(
     headless: bool = True,
     progress: SyncProgress | None = None,
     clock: Callable[[], datetime] = utcnow,
+    at_once: int | None = None,
 ) -> list[SyncResult]:
-    """Sync each account in one Chromium; a login needed on one account stops the run.
-    Afterwards the calendar (``calendar/caselog.ics``) is rewritten from what was stored."""
-    results = []
+    """Sync the accounts in one Chromium, a context each, ``at_once`` at a time (default
+    ``[fleet] accounts_at_once``; see :mod:`agent.site.crew`). An account that fails does
+    not stop the others: when one needed a person (or failed otherwise), that error is raised
+    once every account has had its turn. Afterwards the calendar (``calendar/caselog.ics``)
+    is rewritten from what was stored."""
+    limit = at_once if at_once is not None else settings.fleet.accounts_at_once
     with BrowserSession(headless=headless) as session:
-        for account in accounts:
-            sync = AccountSync(
+        jobs = [
+            AccountSync(
                 session, account, settings, home, full=full, progress=progress, clock=clock
-            )
-            results.append(sync.run())
+            ).run
+            for account in accounts
+        ]
+        outcomes = Crew(session.browser, limit).run(jobs)
     write_calendar(home, settings, clock())
-    return results
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    # a person must sign in (exit 3) is said before anything else that went wrong
+    first = next((e for e in failed if isinstance(e, AuthRequired)), failed[0] if failed else None)
+    if first is not None:
+        raise first
+    return [o for o in outcomes if isinstance(o, SyncResult)]

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from types import FrameType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,11 +47,18 @@ from agent.config import Account, Settings
 from agent.core.models import utcnow
 from agent.errors import AuthRequired, CaselogError, ConfigError, SiteUnavailable
 from agent.home import Home
-from agent.site.session import BrowserSession
+from agent.site.crew import Crew
+from agent.site.session import BrowserSession, KeptBrowser
 
 log = logging.getLogger("caselog.watch")
 
 RoundFn = Callable[[Account], object]
+Batch = Callable[[list[Callable[[], object]]], None]
+
+
+def one_by_one(jobs: list[Callable[[], object]]) -> None:
+    for job in jobs:
+        job()
 
 
 class IncompleteRound(SiteUnavailable):
@@ -67,6 +75,7 @@ class AccountHealth:
     alerted: bool = False
     rounds: int = 0
     last_error: str = ""
+    rest_until: datetime | None = None  # after failures: no round before then
 
 
 @dataclass
@@ -81,6 +90,7 @@ class Watch:
     health: dict[str, AccountHealth] = field(default_factory=dict)
     journal: WatchJournal | None = None
     notify: bool = True
+    batch: Batch = one_by_one
 
     def in_quiet_hours(self, account: Account) -> bool:
         quiet = self.settings.watch.quiet_hours
@@ -146,6 +156,7 @@ class Watch:
                 )
             )
         health.failures, health.alerted, health.last_error = 0, False, ""
+        health.rest_until = None
 
     def _told(self, outcome: RoundOutcome) -> str:
         if outcome.delivered:
@@ -173,6 +184,7 @@ class Watch:
         seconds = time.monotonic() - started
         health.failures += 1
         health.last_error = reason
+        health.rest_until = self.clock() + self.settings.fleet.backoff(health.failures)
         said = {
             "needs_person": "needs a person",
             "incomplete": "incomplete",
@@ -263,17 +275,33 @@ class Watch:
 
     def _loop(self, max_rounds: int | None) -> None:
         sched = self.scheduler()
-        for account in self.accounts:
-            if self.stop_event.is_set():
-                return
-            self.job(account)
+        self.batch([partial(self.job, account) for account in self.accounts])
         while not self.stop_event.is_set():
             self._record_next_runs(sched)
             if max_rounds is not None and all(h.rounds >= max_rounds for h in self.health.values()):
                 return
-            sched.run_pending()  # a job started after a stop signal returns at once
+            self.run_pending(sched)  # a job started after a stop signal returns at once
             idle = sched.idle_seconds
             self.stop_event.wait(timeout=min(max(idle or 1.0, 0.05), 30.0))
+
+    def run_pending(self, sched: schedule.Scheduler) -> None:
+        """Run the jobs due now as one batch; an account resting after failures is put off
+        to the end of its rest instead (``schedule`` plans the next run after each one)."""
+        due = sorted(j for j in sched.jobs if j.should_run)
+        runnable = []
+        for job in due:
+            account = next((a for a in self.accounts if a.name in job.tags), None)
+            rest = self.health.get(account.name) if account is not None else None
+            if rest is not None and rest.rest_until is not None and self._resting(rest):
+                log.debug("%s: resting after failures until %s", job.tags, rest.rest_until)
+                job.next_run = rest.rest_until.astimezone().replace(tzinfo=None)
+                continue
+            runnable.append(job.run)
+        if runnable:
+            self.batch(runnable)
+
+    def _resting(self, health: AccountHealth) -> bool:
+        return health.rest_until is not None and self.clock() < health.rest_until
 
 
 def watch(
@@ -290,13 +318,20 @@ def watch(
     check_targets(settings, notify)
     notifier = Notifier(settings.notify.urls if notify else [], NotifyJournal(home))
 
+    browser = KeptBrowser(settings.fleet.browser_rounds)
+
     def one_round(account: Account) -> RoundOutcome:
-        with BrowserSession() as session:
-            outcome = run_round(session, account, settings, home, notifier)
-        summary = outcome.sync.summary()
-        if not summary["complete"]:
-            raise IncompleteRound(summary)
-        return outcome
+        return checked_round(browser.session(), account, settings, home, notifier)
+
+    def batch(jobs: list[Callable[[], object]]) -> None:
+        """The accounts due now, read at once by one kept Chromium (a new one first if it
+        crashed or has served ``browser_rounds`` rounds)."""
+        session = browser.session()
+        outcomes = Crew(session.browser, settings.fleet.accounts_at_once).run(jobs)
+        browser.round_done()
+        for outcome in outcomes:  # a job says its own failures; only an interrupt is left
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome
 
     def digest() -> Notice | None:
         now = utcnow()
@@ -313,10 +348,31 @@ def watch(
         )
     journal = WatchJournal(home, settings.watch.interval_minutes)
     w = Watch(
-        settings, accounts, one_round, notifier, digest=digest, journal=journal, notify=notify
+        settings,
+        accounts,
+        one_round,
+        notifier,
+        digest=digest,
+        journal=journal,
+        notify=notify,
+        batch=batch,
     )
     w.install_signal_handlers()
-    w.run(max_rounds=rounds)
+    try:
+        w.run(max_rounds=rounds)
+    finally:
+        browser.close()
+
+
+def checked_round(
+    session: BrowserSession, account: Account, settings: Settings, home: Home, notifier: Notifier
+) -> RoundOutcome:
+    """One round of ``account``; an incomplete sync is an :class:`IncompleteRound`."""
+    outcome = run_round(session, account, settings, home, notifier)
+    summary = outcome.sync.summary()
+    if not summary["complete"]:
+        raise IncompleteRound(summary)
+    return outcome
 
 
 def _autopilot_said(outcome: RoundOutcome) -> str:

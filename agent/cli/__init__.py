@@ -45,6 +45,8 @@ COMMANDS: dict[str, str] = {
     "snoozes": "todo",
     "unsnooze": "todo",
     "watch": "watch",
+    "worker": "fleet",
+    "scheduler": "fleet",
     "status": "status",
     "service": "service",
     "export": "archive",

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from agent.app.fleet.redis_server import install_redis_server
 from agent.app.maps import maps_in_use
 from agent.cli.common import (
     ConfigOpt,
@@ -30,14 +31,25 @@ def install(
     no_apt: Annotated[
         bool, typer.Option("--no-apt", help="Never run apt-get, even as root.")
     ] = False,
+    redis: Annotated[
+        bool,
+        typer.Option(
+            "--redis", help="Also a redis-server (a fleet on this machine, the test suite)."
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Make sure a Chromium is available (Playwright's own, or a system one)."""
+    """Make sure a Chromium is available (Playwright's own, or a system one); with --redis,
+    a redis-server too."""
     choice = install_browser(log=lambda m: err.print(m), allow_apt=not no_apt)
+    redis_server = install_redis_server(lambda m: err.print(m), not no_apt) if redis else None
     if json_out:
-        print_json({"source": choice.source, "executable": choice.executable})
-    else:
-        out.print(f"browser ready: {choice.description}")
+        found = {"source": choice.source, "executable": choice.executable}
+        print_json(found if redis_server is None else {**found, "redis_server": redis_server})
+        return
+    out.print(f"browser ready: {choice.description}")
+    if redis_server is not None:
+        out.print(f"redis-server ready: {redis_server}")
 
 
 @app.command("config")

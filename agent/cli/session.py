@@ -129,6 +129,15 @@ def sync(
     account: AccountOpt = None,
     all_: Annotated[bool, typer.Option("--all", help="Sync every configured account.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Re-read every case's details.")] = False,
+    at_once: Annotated[
+        int | None,
+        typer.Option(
+            "--at-once",
+            min=1,
+            max=32,
+            help="Accounts read at once (default: [fleet] accounts_at_once).",
+        ),
+    ] = None,
     headed: HeadedOpt = False,
     config: ConfigOpt = None,
     json_out: JsonOpt = False,
@@ -158,6 +167,7 @@ def sync(
             home(),
             full=full,
             headless=not headed,
+            at_once=at_once,
             progress=SyncProgress(on_listed=listed, on_detail=lambda n: bar.advance(task, n)),
         )
     summaries = [r.summary() for r in results]

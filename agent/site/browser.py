@@ -118,11 +118,19 @@ def install_browser(log: Any = print, allow_apt: bool = True) -> BrowserChoice:
     _run([sys.executable, "-m", "playwright", "install", "chromium"], 600, log)
     if playwright_chromium():
         return find_browser()
-    if system_chromium() is None and allow_apt and _is_root() and shutil.which("apt-get"):
-        env_ok = _run(["apt-get", "update", "-qq"], 600, log)
-        if env_ok:
-            _run(["apt-get", "install", "-y", "-qq", "chromium"], 900, log)
+    if system_chromium() is None and allow_apt:
+        apt_install("chromium", log)
     return find_browser()
+
+
+def apt_install(package: str, log: Any = print) -> bool:
+    """``apt-get install -y PACKAGE`` where that can run (Debian/Ubuntu, as root); False
+    where it cannot or failed. Chromium here; the fleet's ``redis-server`` too."""
+    if not (_is_root() and shutil.which("apt-get")):
+        return False
+    if not _run(["apt-get", "update", "-qq"], 600, log):
+        return False
+    return _run(["apt-get", "install", "-y", "-qq", package], 900, log)
 
 
 def launch_options(headless: bool = True, choice: BrowserChoice | None = None) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,13 @@ from agent.site.pages import PageKind, classify
 from agent.site.retry import RetryPolicy
 from agent.site.signin import sign_in
 
-__all__ = ["HEAVY_RESOURCES", "AccountContext", "BrowserSession", "CredentialSource"]
+__all__ = [
+    "HEAVY_RESOURCES",
+    "AccountContext",
+    "BrowserSession",
+    "CredentialSource",
+    "KeptBrowser",
+]
 
 HEAVY_RESOURCES = re.compile(
     r"\.(?:png|jpe?g|gif|webp|avif|svg|ico|bmp|woff2?|ttf|otf|eot|mp4|webm|m4v|mov|mp3|ogg|wav)"
@@ -119,6 +126,47 @@ class BrowserSession:
         self.close()
 
 
+class KeptBrowser:
+    """One Chromium kept across rounds (``caselog watch``, a Celery worker process): started
+    when first needed, started again when it crashed (the driver or the browser is gone) and,
+    to give back the memory a long-lived Chromium gathers, after ``max_rounds`` rounds."""
+
+    def __init__(self, max_rounds: int, start: Callable[[], BrowserSession] = BrowserSession):
+        self.max_rounds = max(1, max_rounds)
+        self._start = start
+        self._session: BrowserSession | None = None
+        self.rounds = 0
+        self.launches = 0
+
+    def session(self) -> BrowserSession:
+        """The live session; a new one when there is none, it crashed, or it is worn out."""
+        if self._session is not None and (
+            self.rounds >= self.max_rounds or not self._alive(self._session)
+        ):
+            self.close()
+        if self._session is None:
+            self._session = self._start()
+            self.rounds = 0
+            self.launches += 1
+        return self._session
+
+    def round_done(self) -> None:
+        self.rounds += 1
+
+    @staticmethod
+    def _alive(session: BrowserSession) -> bool:
+        try:
+            return session.browser.is_connected()
+        except Exception:  # the driver itself is gone
+            return False
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            with contextlib.suppress(Exception):  # a crashed browser cannot be closed cleanly
+                session.close()
+
+
 class AccountContext:
     """The browser context of one account: its cookies, its one page, blocking, sign-in.
 
@@ -138,7 +186,8 @@ class AccountContext:
         self.account = account
         self.origin = account.base_url
         self.credentials = credentials
-        self.retry = RetryPolicy(account.max_retries)
+        # waits through the browser, so accounts read at once (agent.site.crew) go on meanwhile
+        self.retry = RetryPolicy(account.max_retries, sleep=self.pause)
         host = urlsplit(account.base_url).hostname or ""
         self.allowed_hosts = {host, *account.allowed_hosts}
         self.state_file = state_file
@@ -159,6 +208,14 @@ class AccountContext:
             self.context.route(HEAVY_RESOURCES, self._block)
         self.page: Page = self.context.new_page()
         self.blocked = 0
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` through the browser: other accounts read at once by the same
+        Chromium (:mod:`agent.site.crew`) go on meanwhile, as they would not in ``time.sleep``."""
+        try:
+            self.page.wait_for_timeout(seconds * 1000)
+        except PlaywrightError:  # the page is gone: wait all the same
+            time.sleep(seconds)
 
     def _block(self, route: Route) -> None:
         self.blocked += 1

@@ -9,9 +9,10 @@ tables it needs, and a commit rewrites only the tables that changed:
   fsynced; unchanged ones hard-linked, so they cost nothing), renames it into place, then
   points ``CURRENT`` at it (temp file, fsync, rename): a process killed at any moment leaves
   the previous generation current and whole (a generation it renamed into place but never
-  named in ``CURRENT`` is made again by the next commit). The previous generation is kept
-  (a reader that read ``CURRENT`` just before a commit still finds it); older ones are
-  removed.
+  named in ``CURRENT`` is made again by the next commit). A commit refuses when ``CURRENT``
+  no longer names the generation the store was read from (:class:`StoreConflict`: optimistic
+  locking, for workers sharing one home). The previous generation is kept (a reader that read
+  ``CURRENT`` just before a commit still finds it); older ones are removed.
 - :class:`MemoryBackend` holds the tables in memory (tests).
 
 A store written by caselog 0.1 (one file, ``data/<account>.json``, every table in it) is read
@@ -31,7 +32,7 @@ from typing import Protocol
 
 import orjson
 
-from agent.errors import StoreCorrupt
+from agent.errors import StoreConflict, StoreCorrupt
 from agent.home import cannot_write, pause_for_tests, private_dir, write_private
 
 __all__ = ["Backend", "FolderBackend", "MemoryBackend", "legacy_file"]
@@ -167,6 +168,16 @@ class FolderBackend:
     def commit(self, tables: Mapping[str, bytes]) -> None:
         if not tables:
             return
+        now = self._read_current()
+        if now != self._current:
+            # Optimistic locking: the writer's lock makes this impossible on one machine; on a
+            # fleet it catches a worker that lost its account's lock (paused past the lock's
+            # expiry) while another one committed. Writing would lose that commit.
+            raise StoreConflict(
+                f"the store {self.folder} was changed by another process since it was read "
+                f"(generation {self._current or 'none'}, now {now}); nothing was written, and "
+                "the next round reads it again"
+            )
         private_dir(self.folder)
         number = int(self._current[1:]) + 1 if self._current else 1
         name = f"g{number:08d}"

@@ -1,9 +1,11 @@
 """Compare what the agent stored with what the mock site holds (its ground-truth dump):
 every case field, the status label and the senders as the site shows them, and each thread
-whole and in the site's order (neither side is sorted)."""
+whole and in the site's order (neither side is sorted); and the events a store recorded with
+those that follow from the site's history between dumps."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -109,4 +111,46 @@ def differences(
                     f"{cid}.{key}: site {str(value)[:200]!r} "
                     f"!= stored {str(stored[cid][key])[:200]!r}"
                 )
+    return out
+
+
+Key = tuple[str, str, str, str]
+"""An event as (case, kind, from, to): what the site's history says, what the store holds."""
+
+
+def expected_events(before: dict[str, Any], after: dict[str, Any], merchant: str) -> Counter[Key]:
+    """What changed on the site between two ground-truth dumps, as (case, kind, from, to)."""
+    old = {c["case_id"]: c for c in before["cases"] if c["merchant_id"] == merchant}
+    new = {c["case_id"]: c for c in after["cases"] if c["merchant_id"] == merchant}
+    out: Counter[Key] = Counter()
+    for cid, case in new.items():
+        prev = old.get(cid)
+        known = {m["message_id"] for m in prev["messages"]} if prev else set()
+        for m in case["messages"]:
+            if m["message_id"] not in known:
+                out[(cid, f"message_{m['direction']}", "", m["message_id"])] += 1
+        if prev is None:
+            out[(cid, "case_new", "", "")] += 1
+            continue
+        if prev["status"] != case["status"]:
+            out[(cid, "status_changed", prev["status"], case["status"])] += 1
+        if prev["subject"] != case["subject"]:
+            out[(cid, "subject_changed", "", "")] += 1
+        if sorted(prev["cc"]) != sorted(case["cc"]):
+            out[(cid, "cc_changed", "", "")] += 1
+    return out
+
+
+def recorded_events(home: Any, account: str) -> Counter[Key]:
+    """The events the account's store holds, as :func:`expected_events` keys them."""
+    out: Counter[Key] = Counter()
+    with Store.open(Home(home).store_path(account), readonly=True) as store:
+        for e in store.events():
+            kind = e.kind.value
+            if kind == "status_changed":
+                out[(e.case_id, kind, e.before["status"], e.after["status"])] += 1
+            elif kind.startswith("message_"):
+                out[(e.case_id, kind, "", e.after["message_id"])] += 1
+            else:
+                out[(e.case_id, kind, "", "")] += 1
     return out

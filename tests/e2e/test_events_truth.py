@@ -7,54 +7,11 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from typing import Any
 
 import pytest
-from e2e_truth import MERCHANT_ACCOUNT
-
-from agent.home import Home
-from agent.store import Store
+from e2e_truth import MERCHANT_ACCOUNT, expected_events, recorded_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-Key = tuple[str, str, str, str]
-
-
-def expected_events(before: dict[str, Any], after: dict[str, Any], merchant: str) -> Counter[Key]:
-    """What changed on the site between two ground-truth dumps, as (case, kind, from, to)."""
-    old = {c["case_id"]: c for c in before["cases"] if c["merchant_id"] == merchant}
-    new = {c["case_id"]: c for c in after["cases"] if c["merchant_id"] == merchant}
-    out: Counter[Key] = Counter()
-    for cid, case in new.items():
-        prev = old.get(cid)
-        known = {m["message_id"] for m in prev["messages"]} if prev else set()
-        for m in case["messages"]:
-            if m["message_id"] not in known:
-                out[(cid, f"message_{m['direction']}", "", m["message_id"])] += 1
-        if prev is None:
-            out[(cid, "case_new", "", "")] += 1
-            continue
-        if prev["status"] != case["status"]:
-            out[(cid, "status_changed", prev["status"], case["status"])] += 1
-        if prev["subject"] != case["subject"]:
-            out[(cid, "subject_changed", "", "")] += 1
-        if sorted(prev["cc"]) != sorted(case["cc"]):
-            out[(cid, "cc_changed", "", "")] += 1
-    return out
-
-
-def recorded_events(home: Any, account: str) -> Counter[Key]:
-    out: Counter[Key] = Counter()
-    with Store.open(Home(home).store_path(account), readonly=True) as store:
-        for e in store.events():
-            kind = e.kind.value
-            if kind == "status_changed":
-                out[(e.case_id, kind, e.before["status"], e.after["status"])] += 1
-            elif kind.startswith("message_"):
-                out[(e.case_id, kind, "", e.after["message_id"])] += 1
-            else:
-                out[(e.case_id, kind, "", "")] += 1
-    return out
 
 
 def test_recorded_events_follow_the_site_history(cli, site) -> None:  # type: ignore[no-untyped-def]

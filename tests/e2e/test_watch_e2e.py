@@ -37,6 +37,9 @@ interval_minutes = 0.05
 jitter_seconds = 0
 failures_before_alert = 2
 
+[fleet]
+backoff_minutes = 0  # a failed round comes again at the next interval (3 s), not after a rest
+
 [notify]
 urls = ["{url}"]
 """

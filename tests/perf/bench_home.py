@@ -97,6 +97,16 @@ class BenchHome:
             if src.exists():
                 _copy(src, self.saved / f"{name}-{src.parent.name}")
 
+    def save_folders(self, name: str, folders: tuple[str, ...] = ("data", "state")) -> None:
+        """Keep these folders of the home (every account's stores and sessions) as ``name``."""
+        for folder in folders:
+            _copy(self.home / folder, self.saved / f"{name}-all-{folder}")
+
+    def restore_folders(self, name: str, folders: tuple[str, ...] = ("data", "state")) -> None:
+        """The folders saved as ``name``, in place of the home's."""
+        for folder in folders:
+            _copy(self.saved / f"{name}-all-{folder}", self.home / folder)
+
     def restore(self, name: str | None) -> None:
         """The store and session saved as ``name``; ``None``: none at all (a first run)."""
         for dst in (self.store, self.state):

@@ -69,3 +69,16 @@ def test_no_sandbox_only_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "--no-sandbox" not in browser.launch_options(choice=choice)["args"]
     monkeypatch.setattr(browser, "_is_root", lambda: True)
     assert "--no-sandbox" in browser.launch_options(choice=choice)["args"]
+
+
+def test_no_redis_server_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent.app.fleet import redis_server
+    from agent.errors import FleetUnavailable
+
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    monkeypatch.setattr(redis_server, "apt_install", lambda package, log: False)
+    with pytest.raises(FleetUnavailable) as info:
+        redis_server.install_redis_server(log=lambda m: None)
+    assert str(info.value) == redis_server.REDIS_HINT
+    assert "apt-get install -y redis-server" in str(info.value)
+    assert "caselog install --redis" in str(info.value)

@@ -24,8 +24,9 @@ from agent.core.models import (
     Message,
     Snapshot,
 )
-from agent.errors import StoreCorrupt, StoreLocked
+from agent.errors import StoreConflict, StoreCorrupt, StoreLocked
 from agent.store import FlagStateRecord, Store
+from agent.store.backend import FolderBackend
 
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 
@@ -308,3 +309,23 @@ def test_second_writer_waits_then_fails(tmp_path: Path) -> None:
     assert len(result) == 1 and isinstance(result[0], StoreLocked)
     assert "another caselog process" in str(result[0])
     Store.open(path, lock_timeout=0.2).close()  # free again once the first closed
+
+
+def test_a_writer_whose_store_moved_since_it_read_writes_nothing(tmp_path: Path) -> None:
+    """Optimistic locking, for workers sharing a home (a worker that lost its account's lock
+    while another one committed): the late commit is refused and the other's stays."""
+    path = tmp_path / "acme"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.commit()
+    late = Store(FolderBackend(path), None, path)  # read generation 1, then paused
+    with Store.open(path) as other:
+        other.put_cases([make_case("12345678902")])
+        other.commit()  # generation 2
+    late.put_cases([make_case("12345678903", subject="lost")])
+    with pytest.raises(StoreConflict, match="changed by another process since it was read"):
+        late.commit()
+    late.close()
+    assert (path / "CURRENT").read_text().strip() == "g00000002"
+    with Store.open(path, readonly=True) as st:
+        assert [c.case_id for c in st.cases()] == ["12345678901", "12345678902"]

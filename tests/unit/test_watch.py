@@ -4,15 +4,23 @@ webhook; no browser, no sleep)."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from agent.app.notify import Notifier
 from agent.app.watch import Watch, check_targets
-from agent.config import Account, ContactSettings, NotifySettings, Settings, WatchSettings
+from agent.config import (
+    Account,
+    ContactSettings,
+    FleetSettings,
+    NotifySettings,
+    Settings,
+    WatchSettings,
+)
 from agent.errors import AuthRequired, ConfigError, SiteUnavailable
+from agent.site.session import KeptBrowser
 
 ACC = Account(name="shop", base_url="https://sellercentral.amazon.com", timezone="UTC")
 
@@ -153,3 +161,81 @@ def test_the_autopilot_never_runs_with_nobody_told() -> None:
     check_targets(Settings(accounts=[ACC]), notify=False)  # no autopilot: fine
     told = autopilot.model_copy(update={"notify": NotifySettings(urls=["json://127.0.0.1/x"])})
     check_targets(told, notify=True)
+
+
+# -- many accounts: a failing one rests, the browser is kept ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("failures", "minutes"), [(0, 0), (1, 5), (2, 10), (3, 20), (6, 160), (7, 240), (60, 240)]
+)
+def test_backoff_doubles_per_failure_up_to_its_max(failures: int, minutes: float) -> None:
+    fleet = FleetSettings(backoff_minutes=5, backoff_max_minutes=240)
+    assert fleet.backoff(failures) == timedelta(minutes=minutes)
+
+
+def test_a_failing_account_rests_while_the_others_go_on() -> None:
+    broken = Account(name="broken", base_url="https://sellercentral.amazon.com", timezone="UTC")
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    ran: list[str] = []
+
+    def run_round(account: Account) -> None:
+        ran.append(account.name)
+        if account.name == "broken":
+            raise SiteUnavailable("the Case Log is blank")
+
+    settings = Settings(
+        accounts=[ACC, broken],
+        watch=WatchSettings(interval_minutes=1, jitter_seconds=0),
+        fleet=FleetSettings(backoff_minutes=30),
+    )
+    w = Watch(settings, [ACC, broken], run_round, Notifier([]), clock=lambda: now)
+    w.job(broken)
+    assert w.health["broken"].rest_until == now + timedelta(minutes=30)
+    sched = w.scheduler()
+    for job in sched.jobs:  # every account due now
+        if job.tags:
+            job.next_run = datetime.now() - timedelta(seconds=1)
+    ran.clear()
+    w.run_pending(sched)
+    assert ran == ["shop"]
+    (put_off,) = sched.get_jobs("broken")
+    assert put_off.next_run == (now + timedelta(minutes=30)).astimezone().replace(tzinfo=None)
+
+
+class FakeBrowser:
+    def __init__(self) -> None:
+        self.connected = True
+        self.closed = False
+
+    def is_connected(self) -> bool:
+        return self.connected
+
+
+class FakeSession:
+    def __init__(self) -> None:
+        self.browser = FakeBrowser()
+
+    def close(self) -> None:
+        self.browser.closed = True
+
+
+def test_the_kept_browser_is_reused_then_replaced_when_worn_out_or_crashed() -> None:
+    started: list[FakeSession] = []
+
+    def start() -> FakeSession:
+        started.append(FakeSession())
+        return started[-1]
+
+    kept = KeptBrowser(max_rounds=2, start=start)  # type: ignore[arg-type]
+    first = kept.session()
+    kept.round_done()
+    assert kept.session() is first  # kept across rounds
+    kept.round_done()
+    second = kept.session()  # served two rounds: a new one, the old one closed
+    assert second is not first and first.browser.closed
+    second.browser.connected = False  # Chromium crashed
+    third = kept.session()
+    assert third is not second and kept.launches == 3
+    kept.close()
+    assert third.browser.closed
