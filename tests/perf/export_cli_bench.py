@@ -30,6 +30,7 @@ import orjson
 
 from agent.export.archive import to_json_bytes
 from tests.perf.export_bench import synthetic_archive
+from tests.perf.figures import installed_bytecode
 
 CONFIG = """\
 [[accounts]]
@@ -78,18 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=3, help="fresh-folder exports to time")
     parser.add_argument("--formats", default="json,csv,md,html")
+    parser.add_argument("--keep", type=Path, help="build the home in this folder and keep it")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    installed_bytecode()
     with tempfile.TemporaryDirectory(prefix="caselog-export-cli-") as tmp:
-        root = Path(tmp)
+        root = args.keep or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
         home = root / "home"
         home.mkdir(mode=0o700)
         (home / "caselog.toml").write_text(CONFIG)
         source = root / "archive.json"
         source.write_bytes(to_json_bytes(synthetic_archive(args.cases, args.messages)))
         import_s = _caselog(home, "import", str(source))
-        store = home / "data" / "bench-seller.json"
+        store = home / "data" / "bench-seller"
+        generation = store / (store / "CURRENT").read_text().strip()
         fmt_args = [a for f in args.formats.split(",") for a in ("--format", f)]
         runs, cpus = [], []
         for i in range(args.repeat):
@@ -102,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "messages_per_case": args.messages,
             "formats": args.formats.split(","),
             "import_s": round(import_s, 2),
-            "store_mb": round(store.stat().st_size / 1e6, 1),
+            "store_mb": round(sum(f.stat().st_size for f in generation.iterdir()) / 1e6, 1),
             "export_s": [round(s, 2) for s in runs],
             "export_min_s": round(min(runs), 2),
             "export_median_s": round(statistics.median(runs), 2),
