@@ -22,8 +22,10 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Test files run in parallel, one worker per core (each file on one worker: its fixtures
+# start once); `pytest` alone runs them one after another.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 unit: setup
 	$(BIN)/pytest -m "not browser"

@@ -59,6 +59,12 @@ class SafeConsole(Console):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **kwargs)
+        # Rich fixes the size from COLUMNS/LINES when the console is made (here: at import);
+        # without a size of its own, ask each time, as it does for a terminal's size.
+        if kwargs.get("width") is None:
+            self._width = None
+        if kwargs.get("height") is None:
+            self._height = None
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         kwargs.update(markup=False, emoji=False)
