@@ -59,7 +59,11 @@ def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # 
 
     rng = random.Random(20261122)
     killed_running = 0
-    for _ in range(KILLS):
+    # At least KILLS kills, and more (up to twice as many) until half of them landed while the
+    # sync ran: on a loaded machine a run's start-up can outlast a random delay.
+    for attempt in range(2 * KILLS):
+        if attempt >= KILLS and killed_running >= KILLS // 2:
+            break
         proc = subprocess.Popen(
             cmd,
             env=env,
