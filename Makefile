@@ -25,7 +25,7 @@ lint: setup
 # Test files run in parallel, one worker per core (each file on one worker: its fixtures
 # start once); `pytest` alone runs them one after another.
 test: lint
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 unit: setup
 	$(BIN)/pytest -m "not browser"

@@ -141,3 +141,29 @@ def redis_url(redis_server: Any) -> str:
     """The session's Redis, emptied for this test."""
     redis_server.client().flushall()
     return str(redis_server.url())
+
+
+# --- the order files run in -------------------------------------------------------------------
+# `make test` shares the files among workers (pytest-xdist, --dist loadfile), handing each
+# worker the next file when it is free, in this order. The longest files go first, so that no
+# worker starts a two-minute file while the other has nothing left to do (pytest-xdist's own
+# order, most tests first, puts the one-test kill files last). Seconds on a 2-core machine.
+LONGEST_FIRST = {
+    "tests/e2e/test_act_kill.py": 150,
+    "tests/e2e/test_kill.py": 110,
+    "tests/e2e/test_fleet_e2e.py": 70,
+    "tests/e2e/test_watch_e2e.py": 65,
+    "tests/e2e/test_faults.py": 90,
+    "tests/e2e/test_background.py": 60,
+    "tests/e2e/test_events_truth.py": 47,
+    "tests/e2e/test_act_cli.py": 40,
+    "tests/e2e/test_act_autopilot.py": 30,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def cost(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.partition("::")[0]
+        return (-LONGEST_FIRST.get(path, 0), item.get_closest_marker("browser") is None)
+
+    items.sort(key=cost)  # stable: the tests of a file keep their order

@@ -91,15 +91,20 @@ class ForkedCli:
                 return None
         return self.exit
 
-    def kill(self) -> None:
+    def kill(self) -> bool:
         """``kill -9`` the running command as a power cut would: its process group, and what
-        it started in sessions of their own (Playwright starts Chromium detached)."""
+        it started in sessions of their own (Playwright starts Chromium detached). False when
+        the command had ended (and been reaped) just before: nothing was killed."""
         assert self.pid is not None
         tree = _descendants(self.pid)
-        os.killpg(self.pid, signal.SIGKILL)
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return False
         for pid in tree:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        return True
 
     def close(self) -> None:
         assert self.proc.stdin is not None
