@@ -46,7 +46,7 @@ AccountName = Annotated[str, AfterValidator(_account_name)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Marketplace(Strict):

@@ -25,8 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import icalendar
+from typing import TYPE_CHECKING
 
 from agent.app.accounts import each_store
 from agent.app.flags import account_flags, account_todo, flaggable_cases
@@ -35,6 +34,9 @@ from agent.core.businesstime import BusinessCalendar
 from agent.core.present import TodoItem
 from agent.core.text import visible
 from agent.home import Home, write_private
+
+if TYPE_CHECKING:  # imported when a calendar is written: a read command never needs it
+    import icalendar
 
 __all__ = ["ALARM_BEFORE", "EVENT_LENGTH", "Entry", "calendar_slot", "render_calendar",
            "write_calendar"]  # fmt: skip
@@ -77,6 +79,8 @@ def _text(value: str) -> str:
 
 
 def _event(entry: Entry, stamp: datetime, now: datetime) -> icalendar.Event:
+    import icalendar
+
     item = entry.item
     start = calendar_slot(item.snoozed_until or item.due_at, now, entry.calendar)
     subject = " ".join(item.subject.split()) or f"case {item.case_id}"
@@ -109,6 +113,8 @@ def _event(entry: Entry, stamp: datetime, now: datetime) -> icalendar.Event:
 
 def render_calendar(entries: Iterable[Entry], *, stamp: datetime, now: datetime) -> bytes:
     """The ICS file of ``entries``; the same entries, ``stamp`` and ``now`` give the same bytes."""
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//caselog-agent//Case Log reminders//EN")
     cal.add("version", "2.0")

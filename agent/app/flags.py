@@ -21,7 +21,6 @@ from agent.core.present import TodoItem, case_url, todo_items
 from agent.core.rules import FlagDecision, evaluate
 from agent.core.turn import can_flag
 from agent.errors import ConfigError
-from agent.site.selectormap import load_map
 from agent.store import Store
 
 __all__ = ["account_flags", "account_todo", "case_links", "flaggable_cases", "flags_of"]
@@ -48,7 +47,10 @@ def flags_of(
 def flaggable_cases(store: Store) -> list[Case]:
     """The stored cases that can carry a flag (:func:`agent.core.rules.can_flag`); only
     these are read whole, and only their messages."""
-    return store.cases(where=lambda row: can_flag(CaseStatus(row["status"])))
+    return store.cases(where=lambda row: row["status"] in _FLAGGABLE)
+
+
+_FLAGGABLE = frozenset(s.value for s in CaseStatus if can_flag(s))
 
 
 def account_flags(
@@ -75,8 +77,10 @@ def account_flags(
 
 
 def _detail_path(map_name: str) -> str:
+    from agent.site.selectormap import detail_url  # only when a link is made
+
     try:
-        return load_map(map_name).urls.detail
+        return detail_url(map_name)
     except ConfigError:
         return ""
 

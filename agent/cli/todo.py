@@ -50,7 +50,9 @@ def _event_json(e: Event, zone: ZoneInfo) -> dict[str, object]:
     }
 
 
-DUE_LIMIT = 50
+DUE_LIMIT = 20
+"""Items of each list in ``due``'s table: the most urgent screenful (each item takes several
+lines); ``--limit 0`` shows all, and ``--json`` gives all."""
 
 
 def _cut(total: int, limit: int | None) -> str:

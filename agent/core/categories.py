@@ -105,10 +105,19 @@ def _compiled(
     return Categoriser(dict(table), urgent)
 
 
+_last: tuple[RuleSettings, Categoriser] | None = None
+
+
 def categoriser_for(rules: RuleSettings) -> Categoriser:
-    """The categoriser of a rule set (compiled once per distinct table)."""
+    """The categoriser of a rule set (compiled once per distinct table; the rule set last
+    asked for is answered without even reading its table: the rules ask once per case)."""
+    global _last
+    if _last is not None and _last[0] is rules:
+        return _last[1]
     table = tuple((name, tuple(words)) for name, words in rules.categories.items())
-    return _compiled(table, tuple(rules.urgent_categories))
+    found = _compiled(table, tuple(rules.urgent_categories))
+    _last = (rules, found)
+    return found
 
 
 def desired_outcome(category: str | None) -> str:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import cssselect
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -50,6 +49,7 @@ __all__ = [
     "SelectorMap",
     "UrlSpec",
     "available_maps",
+    "detail_url",
     "load_map",
     "map_data",
     "maps_dir",
@@ -64,6 +64,8 @@ def _css(value: str) -> str:
     """A CSS selector the browser will accept, checked when the map is read."""
     if value == SELF:
         return value
+    import cssselect  # when a map is read whole: a link to a case needs no selector
+
     try:
         cssselect.parse(value)
     except cssselect.SelectorError as exc:
@@ -98,7 +100,7 @@ Regex = Annotated[str, AfterValidator(_regex)]
 
 
 class MapModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class FieldSpec(MapModel):
@@ -344,6 +346,18 @@ def load_map(name: str) -> SelectorMap:
     when Amazon changes a page, a corrected copy of a map works before a new release does."""
     path = _map_path(name)
     return parse_map(path.read_text(encoding="utf-8"), str(path), base=path.parent)
+
+
+@cache
+def detail_url(name: str) -> str:
+    """The map's ``[urls] detail`` (a case's page, ``{case_id}`` in it), read without checking
+    the rest of the map: what a link to a case needs, at the cost of reading one TOML file."""
+    path = _map_path(name)
+    urls = map_data(path.read_text(encoding="utf-8"), str(path), base=path.parent).get("urls")
+    detail = urls.get("detail") if isinstance(urls, dict) else None
+    if not isinstance(detail, str):
+        raise ConfigError(f"selector map {path}: key urls.detail is missing")
+    return detail
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,10 @@ class Backend(Protocol):
         """Replace these tables (the others unchanged), all at once."""
         ...
 
+    def has(self, table: str) -> bool:
+        """Whether the store holds the table (without reading it)."""
+        ...
+
     def exists(self) -> bool: ...
 
     def size(self) -> int:
@@ -65,6 +69,9 @@ class MemoryBackend:
 
     def commit(self, tables: Mapping[str, bytes]) -> None:
         self.tables.update(tables)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
 
     def exists(self) -> bool:
         return bool(self.tables)
@@ -110,6 +117,11 @@ class FolderBackend:
             legacy = legacy_file(self.folder)
             return legacy.stat().st_size if legacy.is_file() else 0
         return sum(f.stat().st_size for f in (self.folder / self._current).glob("*.json"))
+
+    def has(self, table: str) -> bool:
+        if self._current is None:
+            return self._read_legacy(table) is not None
+        return (self.folder / self._current / f"{table}.json").is_file()
 
     def read(self, table: str) -> bytes | None:
         if self._current is None:

@@ -22,6 +22,10 @@ class TableStorage(Storage):
         self._loaded = False
         self.dirty = False
 
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
     def read(self) -> dict[str, dict[str, Any]] | None:
         if not self._loaded:
             self._data = self._load()

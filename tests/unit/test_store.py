@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterator
@@ -329,3 +330,41 @@ def test_a_writer_whose_store_moved_since_it_read_writes_nothing(tmp_path: Path)
     assert (path / "CURRENT").read_text().strip() == "g00000002"
     with Store.open(path, readonly=True) as st:
         assert [c.case_id for c in st.cases()] == ["12345678901", "12345678902"]
+
+
+def test_search_ignoring_case_finds_what_the_pattern_finds_even_in_odd_letters() -> None:
+    """The quick check before the pattern (casefolded text) never hides a match: an ASCII word
+    ignoring case also matches İ ı ſ K, and a non-ASCII one goes straight to the pattern."""
+    bodies = ["Your REFUND", "İnvoice sent", "ınvoice", "ſtatus", "\u212aeep", "Straße", "nothing"]
+    with Store.open(None) as st:
+        cases = [make_case(f"1234567890{i}") for i in range(len(bodies))]
+        st.put_cases(cases)
+        st.put_messages(make_message(c.case_id, 1, b) for c, b in zip(cases, bodies, strict=True))
+        st.commit()
+        for word in ["refund", "invoice", "status", "keep", "STRASSE", "straße", "Nothing"]:
+            pattern = re.compile(re.escape(word), re.IGNORECASE)
+            expected = {c.case_id for c, b in zip(cases, bodies, strict=True) if pattern.search(b)}
+            assert {h.case_id for h in st.search(word) if h.where != "subject"} == expected, word
+
+
+def test_opening_a_store_reads_no_table_a_command_does_not_ask_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing cases reads the cases table (and the schema's meta), never the search table,
+    the store's largest."""
+    path = tmp_path / "acme"
+    with Store.open(path) as st:
+        st.put_cases([make_case("12345678901")])
+        st.put_messages([make_message("12345678901", 1, "hello")])
+        st.commit()
+    read: list[str] = []
+    original = FolderBackend.read
+
+    def spy(self: FolderBackend, table: str) -> bytes | None:
+        read.append(table)
+        return original(self, table)
+
+    monkeypatch.setattr(FolderBackend, "read", spy)
+    with Store.open(path, readonly=True) as st:
+        assert [c.case_id for c in st.cases()] == ["12345678901"]
+    assert sorted(read) == ["cases", "meta"]
