@@ -22,14 +22,16 @@ def caselog_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], playwright: Any
+) -> dict[str, Any]:
     """Launch the same Chromium, with the same flags, as the agent does.
 
     No Chromium is an error with the reason (BrowserMissing), never a skip.
     """
     from agent.site.browser import launch_options
 
-    options = launch_options()
+    options = launch_options(pw=playwright)
     options.pop("headless", None)
     return {**browser_type_launch_args, **options}
 

@@ -19,6 +19,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -518,15 +519,18 @@ def sync_accounts(
     once every account has had its turn. Afterwards the calendar (``calendar/caselog.ics``)
     is rewritten from what was stored."""
     limit = at_once if at_once is not None else settings.fleet.accounts_at_once
-    with BrowserSession(headless=headless) as session:
-        jobs = [
-            AccountSync(
-                session, account, settings, home, full=full, progress=progress, clock=clock
-            ).run
-            for account in accounts
-        ]
-        outcomes = Crew(session.browser, limit).run(jobs)
-    write_calendar(home, settings, clock())
+    with ThreadPoolExecutor(1, thread_name_prefix="calendar") as pool:
+        with BrowserSession(headless=headless) as session:
+            jobs = [
+                AccountSync(
+                    session, account, settings, home, full=full, progress=progress, clock=clock
+                ).run
+                for account in accounts
+            ]
+            outcomes = Crew(session.browser, limit).run(jobs)
+            # from the stores as committed; written while Chromium closes (which only waits)
+            calendar = pool.submit(write_calendar, home, settings, clock())
+        calendar.result()
     failed = [o for o in outcomes if isinstance(o, BaseException)]
     # a person must sign in (exit 3) is said before anything else that went wrong
     first = next((e for e in failed if isinstance(e, AuthRequired)), failed[0] if failed else None)

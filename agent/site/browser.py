@@ -18,9 +18,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import platformdirs
 
 from agent.errors import BrowserMissing
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Playwright
 
 ENV_CHROMIUM = "CASELOG_CHROMIUM"
 SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -52,17 +57,30 @@ class BrowserChoice:
     description: str
 
 
+def use_node_compile_cache() -> None:
+    """Let Playwright's driver (Node) keep its compiled code between runs: it starts in 0.3 s
+    instead of 0.4 s. The cache holds Playwright's own code, nothing of a seller's; a
+    ``NODE_COMPILE_CACHE`` already set is kept."""
+    folder = Path(platformdirs.user_cache_dir("caselog", False)) / "node-compile-cache"
+    os.environ.setdefault("NODE_COMPILE_CACHE", str(folder))
+
+
 def _is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def playwright_chromium() -> str | None:
-    """Path of Playwright's own Chromium if it is installed, else None."""
+def playwright_chromium(pw: Playwright | None = None) -> str | None:
+    """Path of Playwright's own Chromium if it is installed, else None. ``pw``: the running
+    Playwright to ask (a second one cannot start beside it in the same thread, and starting
+    one costs a driver start, 0.3 s)."""
     try:
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as pw:
+        if pw is not None:
             path = pw.chromium.executable_path
+        else:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as started:
+                path = started.chromium.executable_path
     except Exception:
         return None
     return path if path and Path(path).exists() else None
@@ -76,8 +94,9 @@ def system_chromium() -> str | None:
     return None
 
 
-def find_browser() -> BrowserChoice:
-    """Find an installed Chromium without installing anything."""
+def find_browser(pw: Playwright | None = None) -> BrowserChoice:
+    """Find an installed Chromium without installing anything (``pw``: a running Playwright,
+    see :func:`playwright_chromium`)."""
     explicit = os.environ.get(ENV_CHROMIUM)
     if explicit:
         if not Path(explicit).is_file() or not os.access(explicit, os.X_OK):
@@ -85,7 +104,7 @@ def find_browser() -> BrowserChoice:
                 f"{ENV_CHROMIUM}={explicit} is not an executable file: fix the path or unset it"
             )
         return BrowserChoice("env", explicit, f"{explicit} (from {ENV_CHROMIUM})")
-    own = playwright_chromium()
+    own = playwright_chromium(pw)
     if own:
         return BrowserChoice("playwright", None, f"Playwright's Chromium at {own}")
     system = system_chromium()
@@ -133,9 +152,12 @@ def apt_install(package: str, log: Any = print) -> bool:
     return _run(["apt-get", "install", "-y", "-qq", package], 900, log)
 
 
-def launch_options(headless: bool = True, choice: BrowserChoice | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``playwright.chromium.launch`` (and pytest-playwright)."""
-    choice = choice or find_browser()
+def launch_options(
+    headless: bool = True, choice: BrowserChoice | None = None, pw: Playwright | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``playwright.chromium.launch`` (and pytest-playwright); ``pw``:
+    the Playwright that will launch it, when it runs already."""
+    choice = choice or find_browser(pw)
     args = list(QUIET_FLAGS)
     if _is_root():
         args.append("--no-sandbox")

@@ -24,7 +24,7 @@ from playwright.sync_api import Error as PlaywrightError
 from agent.config import Account
 from agent.errors import BrowserMissing, IncompleteReason, NoDisplay, ReadError
 from agent.home import write_private
-from agent.site.browser import launch_options
+from agent.site.browser import launch_options, use_node_compile_cache
 from agent.site.credentials import Credentials, resolve
 from agent.site.pages import PageKind, classify
 from agent.site.retry import RetryPolicy
@@ -85,9 +85,10 @@ class BrowserSession:
             return
         if not headless:
             require_display()
+        use_node_compile_cache()
         self._pw = sync_playwright().start()
         try:
-            options = launch_options(headless=headless)
+            options = launch_options(headless=headless, pw=self._pw)
             if slowmo:
                 options["slow_mo"] = slowmo
             self.browser = self._pw.chromium.launch(**options)

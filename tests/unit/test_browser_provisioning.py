@@ -31,7 +31,7 @@ def test_explicit_chromium_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
 
 def test_nothing_found_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(browser.ENV_CHROMIUM, raising=False)
-    monkeypatch.setattr(browser, "playwright_chromium", lambda: None)
+    monkeypatch.setattr(browser, "playwright_chromium", lambda pw=None: None)
     monkeypatch.setattr(browser, "system_chromium", lambda: None)
     with pytest.raises(BrowserMissing) as info:
         browser.find_browser()
@@ -51,7 +51,7 @@ def test_install_tries_download_then_apt(monkeypatch: pytest.MonkeyPatch) -> Non
         return cmd[0] == "apt-get"
 
     monkeypatch.setattr(browser, "_run", fake_run)
-    monkeypatch.setattr(browser, "playwright_chromium", lambda: None)
+    monkeypatch.setattr(browser, "playwright_chromium", lambda pw=None: None)
     monkeypatch.setattr(
         browser, "system_chromium", lambda: "/usr/bin/chromium" if installed["system"] else None
     )
@@ -82,3 +82,21 @@ def test_no_redis_server_names_what_to_install(monkeypatch: pytest.MonkeyPatch) 
     assert str(info.value) == redis_server.REDIS_HINT
     assert "apt-get install -y redis-server" in str(info.value)
     assert "caselog install --redis" in str(info.value)
+
+
+def test_a_running_playwright_is_asked_for_its_chromium(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Inside a running Playwright (a sync), its own Chromium is found: a second Playwright
+    cannot start in the same thread, and once that made a machine with only Playwright's
+    Chromium report no Chromium at all."""
+    from types import SimpleNamespace
+
+    monkeypatch.delenv(browser.ENV_CHROMIUM, raising=False)
+    monkeypatch.setattr(browser, "system_chromium", lambda: None)
+    exe = tmp_path / "chrome"
+    exe.write_text("#!/bin/sh\n")
+    running = SimpleNamespace(chromium=SimpleNamespace(executable_path=str(exe)))
+    choice = browser.find_browser(running)  # type: ignore[arg-type]
+    assert choice.source == "playwright" and choice.executable is None
+    assert "executable_path" not in browser.launch_options(pw=running)  # type: ignore[arg-type]
