@@ -25,8 +25,13 @@ from pathlib import Path
 
 
 def _serve() -> None:
+    import importlib
+
     import agent.cli
     import agent.cli.act  # what `reply`, `reopen`, `cc` and `outbox` run (the CLI is lazy)
+
+    for module in sys.argv[1:]:  # what else the commands run (`agent.cli.session`: sync)
+        importlib.import_module(module)
 
     for line in sys.stdin:
         command = json.loads(line)
@@ -55,9 +60,9 @@ def _serve() -> None:
 class ForkedCli:
     """The launcher as a test sees it: :meth:`start` a command, :meth:`wait` for its end."""
 
-    def __init__(self, env: Mapping[str, str]) -> None:
+    def __init__(self, env: Mapping[str, str], preload: tuple[str, ...] = ()) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__))],
+            [sys.executable, str(Path(__file__)), *preload],
             env=dict(env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

@@ -3,7 +3,6 @@ at least everything the previous complete sync stored, and the next sync is not 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import signal
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from e2e_cli import account_cli
+from forked_cli import ForkedCli
 
 from agent.home import Home
 from agent.store import Store
@@ -41,49 +41,47 @@ def current_tables(store: Path) -> dict[str, bytes]:
 
 
 def test_kill_9_never_loses_or_corrupts(large_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each sync is a fork of a launcher that has imported the CLI (:mod:`forked_cli`): its
+    own process and session, killed with its driver and Chromium; Python's start, which
+    touches neither the store nor the site, is not paid again for every kill."""
     cli = account_cli(
         tmp_path / "home", large_site, "large", "A1LARGESELLER", {"ATVPDKIKX0DER": "modern-en-US"}
     )
-    env = cli.env
-    cmd = [sys.executable, "-m", "agent", "sync", "--full", "--json"]
     db = Home(cli.home).store_path("large")
+    runs = ForkedCli(cli.env, preload=("agent.cli.session",))
+    args = ("sync", "--full", "--json")
+    try:
+        started = time.monotonic()
+        runs.start(*args, stderr=tmp_path / "first.err")
+        assert runs.wait(300) == 0, (tmp_path / "first.err").read_text()
+        duration = time.monotonic() - started
+        with Store.open(db, readonly=True) as store:
+            base_cases = {c.case_id for c in store.cases()}
+            base_messages = store.message_ids()
+        assert len(base_cases) == 120 and len(base_messages) == 120 * 6
 
-    started = time.monotonic()
-    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    duration = time.monotonic() - started
-    assert first.returncode == 0, first.stderr
-    with Store.open(db, readonly=True) as store:
-        base_cases = {c.case_id for c in store.cases()}
-        base_messages = store.message_ids()
-    assert len(base_cases) == 120 and len(base_messages) == 120 * 6
+        rng = random.Random(20261122)
+        killed_running = 0
+        # At least KILLS kills, and more (up to twice as many) until half of them landed while
+        # the sync ran: on a loaded machine a run's start-up can outlast a random delay.
+        for attempt in range(2 * KILLS):
+            if attempt >= KILLS and killed_running >= KILLS // 2:
+                break
+            err = tmp_path / f"run-{attempt:02d}.err"
+            runs.start(*args, stderr=err)
+            time.sleep(rng.uniform(0.2, duration * 0.9))
+            if runs.wait(0) is None and runs.kill():
+                killed_running += 1
+            assert runs.wait(30) in (0, -signal.SIGKILL), err.read_text()
+            with Store.open(db, readonly=True) as store:  # always loads
+                assert {c.case_id for c in store.cases()} >= base_cases
+                assert store.message_ids() >= base_messages
+                assert store.last_complete_snapshot() is not None
+        assert killed_running >= KILLS // 2, "most kills must land while the sync is running"
+    finally:
+        runs.close()
 
-    rng = random.Random(20261122)
-    killed_running = 0
-    # At least KILLS kills, and more (up to twice as many) until half of them landed while the
-    # sync ran: on a loaded machine a run's start-up can outlast a random delay.
-    for attempt in range(2 * KILLS):
-        if attempt >= KILLS and killed_running >= KILLS // 2:
-            break
-        proc = subprocess.Popen(
-            cmd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        time.sleep(rng.uniform(0.2, duration * 0.9))
-        if proc.poll() is None:
-            killed_running += 1
-        with contextlib.suppress(ProcessLookupError):  # it may have finished already
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        with Store.open(db, readonly=True) as store:  # always loads
-            assert {c.case_id for c in store.cases()} >= base_cases
-            assert store.message_ids() >= base_messages
-            assert store.last_complete_snapshot() is not None
-    assert killed_running >= KILLS // 2, "most kills must land while the sync is running"
-
-    last = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    last = cli("sync", "--full", "--json", timeout=300)
     # the lock of a killed writer is not left behind
     assert last.returncode == 0, last.stderr + last.stdout
     assert not list(db.glob(".*.tmp"))  # the staging left by a killed writer is cleared
