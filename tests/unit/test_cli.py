@@ -108,3 +108,24 @@ def test_sync_without_accounts_says_what_to_do() -> None:
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 2
     assert "no account is configured" in result.output
+
+
+@pytest.mark.parametrize(
+    ("argv", "collects"), [(["cases", "--help"], False), (["sync", "--help"], True)]
+)
+def test_read_commands_run_without_the_cyclic_collector(
+    argv: list[str], collects: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read command's process ends with it and makes no cycles: no collector walking its
+    tables; a sync (which may run for hours in `watch`) keeps it."""
+    import gc
+
+    from agent.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["caselog", *argv])
+    try:
+        with pytest.raises(SystemExit):
+            main()
+        assert gc.isenabled() is collects
+    finally:
+        gc.enable()
