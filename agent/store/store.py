@@ -208,6 +208,15 @@ class Store:
             tbl.remove(doc_ids=existing)
         tbl.insert_multiple(Document(doc, doc_id=i) for i, doc in docs.items())
 
+    def _upsert(self, table: str, key: str, records: Iterable[BaseModel]) -> None:
+        """Insert records, replacing those whose ``key`` field is stored already."""
+        by_key = {doc[key]: doc.doc_id for doc in self._table(table)}
+        docs = [_doc(r) for r in records]
+        self._replace(table, {by_key[d[key]]: d for d in docs if d[key] in by_key})
+        fresh = [d for d in docs if d[key] not in by_key]
+        if fresh:
+            self._table(table).insert_multiple(fresh)
+
     @staticmethod
     def _parse(model: type[Any], rows: Iterable[dict[str, Any]], what: str) -> list[Any]:
         try:
@@ -471,14 +480,7 @@ class Store:
         return {r.flag_id: r for r in recs}
 
     def set_flag_states(self, records: Iterable[FlagStateRecord]) -> None:
-        table = self._table("flag_states")
-        by_id = {doc["flag_id"]: doc.doc_id for doc in table}
-        docs = list(records)
-        replace = {by_id[r.flag_id]: _doc(r) for r in docs if r.flag_id in by_id}
-        self._replace("flag_states", replace)
-        fresh = [_doc(r) for r in docs if r.flag_id not in by_id]
-        if fresh:
-            table.insert_multiple(fresh)
+        self._upsert("flag_states", "flag_id", records)
 
     # -- outbox (what the agent sends; written before each click) ---------------------------
 
@@ -491,12 +493,7 @@ class Store:
 
     def put_outbox(self, *entries: OutboxEntry) -> None:
         """Add entries, or replace those with the same ``entry_id`` (until :meth:`commit`)."""
-        table = self._table(OUTBOX)
-        by_id = {doc["entry_id"]: doc.doc_id for doc in table}
-        self._replace(OUTBOX, {by_id[e.entry_id]: _doc(e) for e in entries if e.entry_id in by_id})
-        fresh = [_doc(e) for e in entries if e.entry_id not in by_id]
-        if fresh:
-            table.insert_multiple(fresh)
+        self._upsert(OUTBOX, "entry_id", entries)
 
     # -- meta ------------------------------------------------------------------------------
 
