@@ -59,7 +59,7 @@ from agent.core.contact import (
     limit_problem,
     text_hash,
 )
-from agent.core.drafts import ANSWER_HERE
+from agent.core.drafts import ANSWER_HERE, DraftKind
 from agent.core.labels import marketplace_name, status_label
 from agent.core.models import Case, CaseStatus, FlagKind, Message, utcnow
 from agent.core.present import TodoItem
@@ -255,8 +255,9 @@ def plan_reply(
     if draft_kind is not None:
         if draft_kind not in ("follow-up", "escalation"):
             raise ConfigError(f"--draft must be follow-up or escalation, not {draft_kind!r}")
-        body = draft(home, settings, case_id, draft_kind, now, acc.name).body
-        if ANSWER_HERE in body:
+        written = draft(home, settings, case_id, draft_kind, now, acc.name)
+        body = written.body
+        if written.kind is DraftKind.REPLY:  # the seller's turn: a place for the answer
             raise ConfigError(
                 f"case {case_id} waits for your answer, so its draft has a place for it "
                 f"({ANSWER_HERE}); write the answer into a file and send it with --file"
@@ -287,7 +288,6 @@ def plan_reopen(
     *,
     account: str | None = None,
     text: str | None = None,
-    now: datetime,
 ) -> Plan:
     """Reopen ``case_id``; with ``text``, then send it as a message."""
     acc, case, messages, outbox = _stored(home, settings, case_id, account)
@@ -315,7 +315,6 @@ def plan_cc(
     address: str,
     *,
     account: str | None = None,
-    now: datetime,
 ) -> Plan:
     """Add ``address`` to the case's Cc list, or remove it (the Cc editor)."""
     if op not in ("add", "remove"):
@@ -401,7 +400,6 @@ class _Acting:
         ctx: AccountContext,
         clock: Clock,
     ) -> None:
-        self.home = home
         self.settings = settings
         self.account = account
         self.store = store
@@ -410,7 +408,6 @@ class _Acting:
         self.maps: dict[str, tuple[Marketplace | None, SelectorMap]] = {
             (mp.id if mp else ""): (mp, smap) for mp, smap in maps_in_use(home, account)
         }
-        self.zone = _calendar(account).zone
 
     def page(self, marketplace: str) -> tuple[CasePage, Any]:
         mp, smap = self.maps.get(marketplace) or next(iter(self.maps.values()))

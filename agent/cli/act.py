@@ -26,6 +26,7 @@ from agent.app.act import (
     send,
     settle_pending,
 )
+from agent.app.queries import account_zone
 from agent.cli.common import (
     AccountOpt,
     ConfigOpt,
@@ -65,13 +66,6 @@ WHAT = {
     ActionKind.REOPEN: "Reopen",
     ActionKind.CC: "Change the Cc list of",
 }
-
-
-def _zone(config: Settings, account: str) -> ZoneInfo:
-    for acc in config.accounts:
-        if acc.name == account:
-            return ZoneInfo(acc.timezone)
-    return ZoneInfo("UTC")
 
 
 def _show(plan: Plan) -> None:
@@ -168,7 +162,7 @@ def _report(plan: Plan, report: SendReport, config: Settings, json_out: bool) ->
             }
         )
         return
-    zone = _zone(config, plan.account.name)
+    zone = ZoneInfo(plan.account.timezone)
     for e in report.settled:
         err.print(f"settled an earlier entry first: {e.entry_id} is {e.state.value}")
     if report.unchanged:
@@ -230,7 +224,7 @@ def reopen(
 ) -> None:
     """Reopen an answered case (within its reopen window), optionally with a message."""
     config_ = settings(config)
-    plan = plan_reopen(home(), config_, case_id, account=account, text=text, now=utcnow())
+    plan = plan_reopen(home(), config_, case_id, account=account, text=text)
     _act(plan, config_, send_now=send_now, force=force, json_out=json_out)
 
 
@@ -247,7 +241,7 @@ def cc(
 ) -> None:
     """Add an address to a case's Cc list, or remove one, through its Cc editor."""
     config_ = settings(config)
-    plan = plan_cc(home(), config_, case_id, op, address, account=account, now=utcnow())
+    plan = plan_cc(home(), config_, case_id, op, address, account=account)
     _act(plan, config_, send_now=send_now, force=False, json_out=json_out)
 
 
@@ -276,7 +270,7 @@ def outbox(
     if entries:
         table = Table("Created", "Account", "Case", "What", "State", "Details")
         for e in entries:
-            zone = _zone(config_, e.account)
+            zone = account_zone(config_, e.account)
             what = e.kind.value + (" (autopilot)" if e.origin.value == "autopilot" else "")
             details = _said(e, zone) if e.state.value == "sent" else e.detail or "not settled yet"
             if e.forced:

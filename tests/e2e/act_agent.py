@@ -66,10 +66,10 @@ class Agent:
         return plan_reply(self.home, self.settings, case_id, now=self.now(), **kwargs)
 
     def reopen(self, case_id: str, text: str | None = None) -> Plan:
-        return plan_reopen(self.home, self.settings, case_id, text=text, now=self.now())
+        return plan_reopen(self.home, self.settings, case_id, text=text)
 
     def cc(self, case_id: str, op: str, address: str) -> Plan:
-        return plan_cc(self.home, self.settings, case_id, op, address, now=self.now())
+        return plan_cc(self.home, self.settings, case_id, op, address)
 
     def stored(self, case_id: str) -> tuple[Case, list[Message], list[OutboxEntry]]:
         with Store.open(self.home.store_path(self.account.name), readonly=True) as store:

@@ -243,15 +243,18 @@ def test_force_passes_only_duplicate_and_quiet_period_and_says_so() -> None:
     forced = verdict(messages=twice, force=True)
     assert forced.refusal is None
     assert forced.forced == (Rule.DUPLICATE, Rule.QUIET)
-    for given in (
-        {"status": CaseStatus.CLOSED},
-        {
-            "settings": ContactSettings(daily_budget=1),
-            "outbox": [sent("x", la(1, 7), case_id="1" * 11)],
-        },
+    for given, rule in (
+        ({"status": CaseStatus.CLOSED}, Rule.CLOSED),
+        (
+            {
+                "settings": ContactSettings(daily_budget=1),
+                "outbox": [sent("x", la(1, 7), case_id="1" * 11)],
+            },
+            Rule.BUDGET,
+        ),
     ):
         refusal = verdict(force=True, **given).refusal  # type: ignore[arg-type]
-        assert refusal is not None and refusal.rule in (Rule.CLOSED, Rule.BUDGET)
+        assert refusal is not None and refusal.rule is rule
 
 
 def test_budget_counts_todays_contacts_in_the_accounts_day() -> None:
