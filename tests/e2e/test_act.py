@@ -18,6 +18,7 @@ from act_agent import (
     US,
     agent,
     amazons_turn,
+    cases_of,
     received,
     reopenable,
     replyable,
@@ -26,7 +27,7 @@ from act_agent import (
 
 from agent.core.contact import ActionKind, OutboxState, Rule
 from agent.core.models import CaseStatus
-from agent.errors import ContactRefused, OverLimit
+from agent.errors import ConfigError, ContactRefused, OverLimit
 from agent.site.session import BrowserSession
 
 pytestmark = [pytest.mark.browser]
@@ -162,3 +163,22 @@ def test_a_case_that_changed_since_the_draft_is_refused_with_nothing_sent(
     assert str(exc.value).startswith(f"Case {cid} changed since the draft was made (")
     assert [a for a in received(e2e_site, cid) if a["kind"] == "reply"] == []
     assert [(e.state, e.rule) for e in me.outbox()] == [(OutboxState.REFUSED, Rule.CHANGED)]
+
+
+def test_a_draft_that_needs_the_sellers_answer_is_not_sent(
+    e2e_site: Any, agent_session: Any, tmp_path: Any, state: Any
+) -> None:
+    """On the seller's turn a follow-up draft is a reply with a place for the answer: it is
+    refused before anything is read or sent, and the sentence says how to send the answer."""
+    on_map(e2e_site, "classic-en-GB")
+    me = agent(e2e_site, agent_session, tmp_path, state=state, maps={UK: "classic-en-GB"})
+    me.sync()
+    truth = e2e_site.admin.ground_truth()
+    cid = next(
+        c["case_id"] for c in cases_of(truth, OUTDOOR, UK) if c["status"] == "NEEDS_YOUR_ATTENTION"
+    )
+    with pytest.raises(ConfigError) as exc:
+        me.reply(cid, draft_kind="follow-up")
+    assert f"case {cid} waits for your answer" in str(exc.value)
+    assert "--file" in str(exc.value)
+    assert received(e2e_site, cid) == [] and me.outbox() == []
