@@ -186,3 +186,18 @@ def test_a_worker_never_lets_the_autopilot_send_with_nobody_told(
     )
     with pytest.raises(ConfigError, match="autopilot send messages without telling anyone"):
         run_worker(Home(tmp_path / "home"), settings)
+
+
+def test_a_worker_killed_while_looking_for_lost_tasks_does_not_hold_up_redelivery(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """Workers take turns, under a lock in Redis, to look for the tasks of dead workers. One
+    killed while it held that lock kept every other from redelivering for kombu's default
+    5 minutes; the broker's own channel now lets the lock lapse after seconds."""
+    from agent.app.fleet.tasks import UNACKED_MUTEX_SECONDS, make_app
+
+    settings = Settings(accounts=[ACC])
+    app = make_app(Home(tmp_path / "home"), settings, redis_url)
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        assert channel.unacked_mutex_expire == UNACKED_MUTEX_SECONDS <= 10

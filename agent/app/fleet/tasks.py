@@ -56,6 +56,7 @@ ROUND_TASK = "caselog.round"
 DONE_FOR = timedelta(days=2)  # how long a task's done mark is kept (longer than any redelivery)
 ROUNDS_KEPT = 200  # rounds listed per account in Redis
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
+UNACKED_MUTEX_SECONDS = 10  # see make_app: the redelivery sweep's lock
 
 
 def redis_url(settings: Settings) -> str:
@@ -232,6 +233,9 @@ def make_app(home: Home, settings: Settings, url: str | None = None) -> Celery:
             # look for tasks of dead workers every ~5 s (kombu's default: every 100 s)
             "unacked_restore_interval": 1,
             "unacked_restore_throttle": 5,
+            # the lock a worker holds while it looks (a few ms): a worker killed holding it
+            # kept every other from redelivering anything for kombu's default 5 minutes
+            "unacked_mutex_expire": UNACKED_MUTEX_SECONDS,
         },
         timezone="UTC",
         result_expires=None,  # no results kept, so no cleanup entry in the schedule
