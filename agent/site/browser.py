@@ -31,6 +31,10 @@ ENV_CHROMIUM = "CASELOG_CHROMIUM"
 SYSTEM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 # Flags a closed network and a root user need; applied to every launch, nowhere else.
+# Never a --disable-features or --enable-features here: Chromium honours only the last of
+# each, so ours would silently replace Playwright's own list (HttpsUpgrades, PaintHolding,
+# ThirdPartyStoragePartitioning... back on). Playwright's list already has OptimizationHints
+# and MediaRouter.
 QUIET_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
@@ -38,7 +42,6 @@ QUIET_FLAGS = (
     "--disable-quic",
     "--no-first-run",
     "--disable-default-apps",
-    "--disable-features=Translate,OptimizationHints,MediaRouter",
 )
 
 INSTALL_HINT = (

@@ -71,6 +71,14 @@ def test_no_sandbox_only_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "--no-sandbox" in browser.launch_options(choice=choice)["args"]
 
 
+def test_playwrights_feature_switches_are_left_whole() -> None:
+    """Chromium keeps only the last --disable-features (and --enable-features); Playwright
+    puts its own list first, so a second one from us would turn its choices back on."""
+    choice = browser.BrowserChoice("system", "/usr/bin/chromium", "x")
+    args = browser.launch_options(choice=choice)["args"]
+    assert not [a for a in args if a.startswith(("--disable-features", "--enable-features"))]
+
+
 def test_no_redis_server_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     from agent.app.fleet import redis_server
     from agent.errors import FleetUnavailable
