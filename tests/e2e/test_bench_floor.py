@@ -1,6 +1,7 @@
-"""The benchmark's raw-HTTP floor (tests/perf/http_floor.py) asks the mock for exactly the
-reads `caselog sync --full` makes, compared on the mock's own request log: when the agent's
-reads change, this fails until the floor follows, so the floor stays like for like."""
+"""The benchmark's floors, raw HTTP (tests/perf/http_floor.py) and inside Chromium
+(tests/perf/browser_floor.py), ask the mock for exactly the reads `caselog sync --full` makes,
+compared on the mock's own request log: when the agent's reads change, this fails until the
+floors follow, so they stay like for like."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.perf.bench_home import ACCOUNT, MARKETPLACE, MERCHANT, SELECTOR_MAP, BenchHome
+from tests.perf.browser_floor import BrowserFloor
 from tests.perf.cli_runs import Commander
 from tests.perf.http_floor import ApiSpec, Floor, cookie_header_from_state, normalized
 from tests.perf.mock_process import MockProcess
@@ -35,8 +37,14 @@ def test_the_floor_reads_what_a_full_sync_reads(tmp_path: Path) -> None:
         mock.clear_traffic()
         Floor(mock.url, cookie, spec, concurrency=4).full()
         floor_log = mock.traffic()["log"]
+        mock.clear_traffic()
+        run = BrowserFloor(mock.url, bench.state, spec, 4, {mock.pid}).full(pages=1)
+        browser_log = mock.traffic()["log"]
     floor = Counter(normalized(e) for e in floor_log if e["kind"] == "api")
     assert floor == sync
+    assert Counter(normalized(e) for e in browser_log if is_read(e, spec)) == sync
+    assert run.listed == 5
+    assert run.total_requests == sum(sync.values())
     assert any("currentToken=*" in path for _, path, _ in sync)
     assert any(spec.contact in path for _, path, _ in sync)
     # besides the API, the floor loads the landing page once, as the sync's sign-in check does

@@ -17,7 +17,9 @@ over the rounds.
 Variants: ``caselog --version`` (start-up), the same under ``python -X importtime``
 (imports), the first sync (signs in with e-mail, password and TOTP, empty store), then per
 ``--concurrency``: full sync / full floor, incremental sync / incremental floor (after the
-mock's clock runs a day, ``--changed`` cases have news). Phases of a sync are read from
+mock's clock runs a day, ``--changed`` cases have news), and the full browser floor
+(tests/perf/browser_floor.py: the same reads inside the Chromium the agent launches, from a
+shared worker, no agent code: what Chromium itself costs). Phases of a sync are read from
 outside: the mock's request log (when each request arrived and how long it took), the store
 file's modification time and the process's exit. Memory is sampled in runs of its own
 (``--memory-runs``) so that sampling never slows a timed run.
@@ -40,6 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.perf.bench_home import ACCOUNT, MARKETPLACE, MERCHANT, SELECTOR_MAP, BenchHome
+from tests.perf.browser_floor import BrowserFloor
 from tests.perf.cli_runs import Commander, CommandRun
 from tests.perf.figures import Report, add_output_options, run_bench
 from tests.perf.http_floor import (
@@ -57,6 +60,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 S_CMD = "Commands, end to end (process start to exit)"
 S_FLOOR = "Raw-HTTP floor (this process; mock in its own; keep-alive; orjson)"
+S_BROWSER = (
+    "Browser floor: the same reads inside Chromium, from a shared worker, no agent code "
+    "(landing page to last answer)"
+)
 S_MOCK_CPU = "CPU the mock's process spent serving each run (/proc)"
 S_RATIO = "Sync / floor, paired within each round"
 S_REQ = "Requests per run, counted by the mock"
@@ -264,6 +271,7 @@ class SyncBench:
             out += [
                 Variant(f"full_sync_c{c}", partial(self.run_sync, "full", c)),
                 Variant(f"full_floor_c{c}", partial(self.run_floor, "full", c)),
+                Variant(f"full_browser_c{c}", partial(self.run_browser_floor, c)),
                 Variant(f"inc_sync_c{c}", partial(self.run_sync, "incremental", c)),
                 Variant(f"inc_floor_c{c}", partial(self.run_floor, "incremental", c)),
             ]
@@ -337,6 +345,30 @@ class SyncBench:
         info = {"pid": run.pid, "threads": len(run.threads), "server_pid": traffic["pid"]}
         return Outcome(values, api_requests(traffic["log"]), info)
 
+    def run_browser_floor(self, c: int) -> Outcome:
+        self._prepare("full")
+        floor = BrowserFloor(self.mock.url, self.bh.state, self.spec, c, {self.mock.pid})
+        mock_cpu = cpu_seconds(self.mock.pid)
+        run = floor.full(pages=-(-len(self.rows) // self.spec.page_size))
+        mock_cpu = _less(cpu_seconds(self.mock.pid), mock_cpu)
+        if run.listed != len(self.rows):
+            raise SystemExit(f"the browser floor listed {run.listed} cases, not {len(self.rows)}")
+        traffic = self.mock.traffic()
+        values = {
+            "wall": run.seconds,
+            "cpu": run.cpu_seconds,
+            "launch": run.launch_seconds,
+            "phase_signin": run.landing_seconds,
+            "phase_list": run.list_seconds,
+            "phase_details": run.details_seconds,
+            "req_total": float(traffic["total"]),
+            "req_client": float(run.total_requests),
+        }
+        if mock_cpu is not None:
+            values["mock_cpu"] = mock_cpu
+        reads = api_requests([e for e in traffic["log"] if is_read(e, self.spec)])
+        return Outcome(values, reads, {"server_pid": traffic["pid"]})
+
     def run_memory(self) -> list[tuple[CommandRun, float | None]]:
         """Sampled full syncs, each with when the mock saw its first request."""
         runs = []
@@ -394,6 +426,11 @@ class SyncBench:
                 add(S_FLOOR, v, f"{name}, c={c}", v, "wall")
                 add(S_FLOOR, f"{v}.cpu", "  CPU: this process while it ran", v, "cpu")
         for c in self.concurrencies:
+            v = f"full_browser_c{c}"
+            add(S_BROWSER, v, f"full browser floor, c={c}", v, "wall")
+            add(S_BROWSER, f"{v}.cpu", "  CPU: Chromium and the driver while it ran", v, "cpu")
+            add(S_BROWSER, f"{v}.launch", "  before it (not counted): launch, context", v, "launch")
+        for c in self.concurrencies:
             for kind, name in (("full", "full"), ("inc", "incremental")):
                 for who in ("sync", "floor"):
                     v = f"{kind}_{who}_c{c}"
@@ -408,6 +445,16 @@ class SyncBench:
                     for s, f in zip(sync.outcomes, floor.outcomes, strict=True):
                         if f.values["wall"] > 0:
                             fig.add(s.values[value] / f.values["wall"])
+            sync, floor = by[f"full_sync_c{c}"], by[f"full_floor_c{c}"]
+            browser = by[f"full_browser_c{c}"]
+            for key, label, num, value, den in (
+                ("browser_floor", "browser floor / floor", browser, "wall", floor),
+                ("own_browser", "own timer / browser floor", sync, "own", browser),
+            ):
+                fig = rep.figure(S_RATIO, f"ratio.full_c{c}.{key}", f"full c={c}: {label}", "x")
+                for n, d in zip(num.outcomes, den.outcomes, strict=True):
+                    if d.values["wall"] > 0:
+                        fig.add(n.values[value] / d.values["wall"])
         for variant, title in (
             ("first", "Phases of the first sync, seen from outside"),
             (f"full_sync_c{c0}", f"Phases of a full sync, c={c0}, seen from outside"),
@@ -419,6 +466,11 @@ class SyncBench:
             if twin != variant:
                 for key in ("signin", "list", "details"):
                     add(title, f"{twin}.phase.{key}", f"  floor: {key}", twin, f"phase_{key}")
+            if variant.startswith("full_"):
+                twin = variant.replace("sync", "browser")
+                for key in ("signin", "list", "details"):
+                    label = f"  browser floor: {key}"
+                    add(title, f"{twin}.phase.{key}", label, twin, f"phase_{key}")
         for variant, label in (
             ("first", "first sync"),
             (f"full_sync_c{c0}", f"full sync c={c0}"),
@@ -524,6 +576,10 @@ class SyncBench:
                 sync = by[f"{kind}_sync_c{c}"].outcomes[-1]
                 fl = by[f"{kind}_floor_c{c}"].outcomes[-1]
                 checks.append(f"{kind} c={c}: " + same_requests(sync.api, fl.api))
+        for c in self.concurrencies:
+            browser = by[f"full_browser_c{c}"].outcomes[-1]
+            fl = by[f"full_floor_c{c}"].outcomes[-1]
+            checks.append(f"browser floor c={c}: " + same_requests(browser.api, fl.api))
         page_calls = by[f"full_sync_c{c0}"].outcomes[-1].info["page_calls"]
         if page_calls:
             checks.append(
