@@ -63,6 +63,7 @@ from agent.core.drafts import ANSWER_HERE, DraftKind
 from agent.core.labels import marketplace_name, status_label
 from agent.core.models import Case, CaseStatus, FlagKind, Message, utcnow
 from agent.core.present import TodoItem
+from agent.core.turn import reopen_until
 from agent.errors import CaselogError, ConfigError, ContactRefused, OverLimit, SendFailed
 from agent.home import Home
 from agent.site.actions import Answer, CasePage, Outcome
@@ -356,6 +357,7 @@ def precheck(
             return precheck(home, settings, plan, now, force, store=own)
     outbox = store.outbox()
     messages = store.messages(plan.case_id)
+    events = store.events(case_id=plan.case_id)
     return check(
         Attempt(plan.kind, plan.account.name, plan.case_id, plan.body),
         basis=None,
@@ -364,7 +366,7 @@ def precheck(
         cc=plan.case.cc,
         outbox=outbox,
         settings=settings.contact,
-        reopen_window_days=settings.rules.reopen_window_days,
+        reopen_until=reopen_until(plan.case, messages, events, settings.rules.reopen_window_days),
         calendar=_calendar(plan.account),
         now=now,
         force=force,
@@ -524,6 +526,13 @@ class _Acting:
         # what the draft was made from, with what this account sent since (a pending entry
         # of an earlier run, settled a moment ago, is the agent's own doing)
         basis = with_own_sends(basis or plan.basis, self.store.outbox(case_id))
+        # the window as the to-do counts it, from the case as just read
+        until = reopen_until(
+            plan.case.model_copy(update={"status": fresh.status}),
+            fresh.messages,
+            self.store.events(case_id=case_id),
+            self.settings.rules.reopen_window_days,
+        )
         verdict = check(
             Attempt(plan.kind, self.account.name, case_id, plan.body),
             basis=basis,
@@ -532,7 +541,7 @@ class _Acting:
             cc=fresh.cc,
             outbox=self.store.outbox(),
             settings=self.settings.contact,
-            reopen_window_days=self.settings.rules.reopen_window_days,
+            reopen_until=until,
             calendar=_calendar(self.account),
             now=now,
             force=force,

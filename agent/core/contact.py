@@ -29,7 +29,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,6 @@ __all__ = [
     "find_sent",
     "limit_problem",
     "normal_text",
-    "reopen_until",
     "text_hash",
 ]
 
@@ -245,17 +244,6 @@ def _label(status: CaseStatus) -> str:
     return STATUS_LABELS.get(status, status.value)
 
 
-def reopen_until(
-    status: CaseStatus, messages: Sequence[Message], window_days: float
-) -> datetime | None:
-    """When an Answered case can no longer be reopened (its last Amazon message + the
-    window); None when it is not Answered or Amazon never wrote."""
-    if status is not CaseStatus.ANSWERED:
-        return None
-    amazon = [m.sent_at for m in messages if m.direction is Direction.FROM_AMAZON]
-    return max(amazon) + timedelta(days=window_days) if amazon else None
-
-
 def _changed(a: Attempt, basis: Look | None, fresh: Look, zone: ZoneInfo) -> str | None:
     if basis is None or a.kind is ActionKind.CC:
         return None
@@ -275,14 +263,8 @@ def _changed(a: Attempt, basis: Look | None, fresh: Look, zone: ZoneInfo) -> str
 
 
 def _closed(
-    a: Attempt,
-    status: CaseStatus,
-    messages: Sequence[Message],
-    window_days: float,
-    now: datetime,
-    zone: ZoneInfo,
+    a: Attempt, status: CaseStatus, until: datetime | None, now: datetime, zone: ZoneInfo
 ) -> str | None:
-    until = reopen_until(status, messages, window_days)
     can_reopen = until is not None and now < until
     ended = (
         f"the reopen window ended on {format_day(until, zone)}"
@@ -436,18 +418,20 @@ def check(
     cc: Sequence[str],
     outbox: Sequence[OutboxEntry],
     settings: ContactSettings,
-    reopen_window_days: float,
+    reopen_until: datetime | None,
     calendar: BusinessCalendar,
     now: datetime,
     force: bool = False,
 ) -> Verdict:
     """The contact rules in order (module docstring) for ``attempt`` on a case whose fresh
-    read is ``status`` / ``messages`` / ``cc``; ``basis`` is what the draft was made from."""
+    read is ``status`` / ``messages`` / ``cc``; ``basis`` is what the draft was made from;
+    ``reopen_until``: when an Answered case's reopen window ends
+    (:func:`agent.core.turn.reopen_until`, as the to-do counts it)."""
     zone = calendar.zone
     fresh = Look.of(status, messages, cc, now)
     found: list[tuple[Rule, str | None]] = [
         (Rule.CHANGED, _changed(attempt, basis, fresh, zone)),
-        (Rule.CLOSED, _closed(attempt, status, messages, reopen_window_days, now, zone)),
+        (Rule.CLOSED, _closed(attempt, status, reopen_until, now, zone)),
         (Rule.BUDGET, _budget(attempt, outbox, settings.daily_budget, now, zone)),
         (Rule.DUPLICATE, _duplicate(attempt, messages, outbox, zone)),
         (

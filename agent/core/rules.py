@@ -510,7 +510,9 @@ def _urgent_note(ev: _Evaluation) -> str:
 
 def _reopen_flag(ev: _Evaluation) -> Flag | None:
     """Remind before the window to reopen an answered case closes, and for a week after it
-    (open a new case instead); older answered cases are history, not a to-do."""
+    (open a new case instead); older answered cases are history, not a to-do. The window
+    counts from :func:`~agent.core.turn.answered_at`, which is the turn's ``since`` here, as
+    the contact rules' :func:`~agent.core.turn.reopen_until` does."""
     answered = ev.turn.since
     closes = answered + timedelta(days=ev.rules.reopen_window_days)
     if ev.now > closes + timedelta(days=ev.rules.reopen_grace_days):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -34,8 +34,10 @@ __all__ = [
     "Since",
     "Turn",
     "WhoseTurn",
+    "answered_at",
     "can_flag",
     "is_escalation",
+    "reopen_until",
     "turn_thread",
     "whose_turn",
 ]
@@ -144,8 +146,7 @@ def whose_turn(case: Case, messages: Sequence[Message], events: Sequence[Event])
         (m for m in messages if m.case_id == case.case_id),
         key=lambda m: m.order,
     )
-    amazon = [m.sent_at for m in msgs if m.direction is Direction.FROM_AMAZON]
-    last_amazon_at = amazon[-1] if amazon else case.last_amazon_reply_at
+    last_amazon_at = _last_amazon_at(case, msgs)
     seller_after = [
         m
         for m in msgs
@@ -158,10 +159,39 @@ def whose_turn(case: Case, messages: Sequence[Message], events: Sequence[Event])
     if seller_after or case.status in AMAZON_STATUSES:
         return _amazon_turn(case, seller_after, last_amazon_at, events)
     turn = Turn.SELLER if case.status is CaseStatus.NEEDS_YOUR_ATTENTION else Turn.NOBODY
+    since = _answered(case, last_amazon_at, events)
     if last_amazon_at is not None:
-        return WhoseTurn(turn, last_amazon_at, Since.AMAZON_MESSAGE, last_amazon_at=last_amazon_at)
-    since = _entered(case, events) or case.last_updated_at or case.created_at
+        return WhoseTurn(turn, since, Since.AMAZON_MESSAGE, last_amazon_at=last_amazon_at)
     return WhoseTurn(turn, since, Since.STATUS_CHANGE)
+
+
+def _last_amazon_at(case: Case, ordered: Sequence[Message]) -> datetime | None:
+    """Amazon's last message on ``case`` (thread order), else the listing's date of it."""
+    amazon = [m.sent_at for m in ordered if m.direction is Direction.FROM_AMAZON]
+    return amazon[-1] if amazon else case.last_amazon_reply_at
+
+
+def _answered(case: Case, last_amazon_at: datetime | None, events: Sequence[Event]) -> datetime:
+    return last_amazon_at or _entered(case, events) or case.last_updated_at or case.created_at
+
+
+def answered_at(case: Case, messages: Sequence[Message], events: Sequence[Event]) -> datetime:
+    """When Amazon handed ``case`` back (Answered, Needs your attention): its last message,
+    else the listing's date of it, else when the stored events first saw the case in its
+    status, else its last update, else its opening. Whose turn, the to-do's reopen reminder
+    and the contact rules all count from this one moment."""
+    ordered = sorted((m for m in messages if m.case_id == case.case_id), key=lambda m: m.order)
+    return _answered(case, _last_amazon_at(case, ordered), events)
+
+
+def reopen_until(
+    case: Case, messages: Sequence[Message], events: Sequence[Event], window_days: float
+) -> datetime | None:
+    """When an Answered ``case`` can no longer be reopened (:func:`answered_at` + the
+    window); None when it is not Answered."""
+    if case.status is not CaseStatus.ANSWERED:
+        return None
+    return answered_at(case, messages, events) + timedelta(days=window_days)
 
 
 def _amazon_turn(

@@ -30,7 +30,8 @@ from agent.core.contact import (
     limit_problem,
     text_hash,
 )
-from agent.core.models import CaseStatus, Direction, Message
+from agent.core.models import Case, CaseStatus, Direction, Message
+from agent.core.turn import reopen_until
 from agent.errors import ConfigError
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -96,6 +97,17 @@ def verdict(
 ):  # type: ignore[no-untyped-def]
     if basis is None:
         basis = Look.of(status, messages, (), la(1, 8))
+    opened = la(20, month=11)
+    case = Case(
+        case_id=CASE,
+        account="acme",
+        subject="s",
+        status=status,
+        status_raw=status.value,
+        created_at=opened,
+        first_seen_at=opened,
+        last_seen_at=opened,
+    )
     return check(
         Attempt(kind, "acme", CASE, body if kind is ActionKind.REPLY else ""),
         basis=basis,
@@ -104,7 +116,7 @@ def verdict(
         cc=(),
         outbox=outbox,
         settings=settings or ContactSettings(),
-        reopen_window_days=14,
+        reopen_until=reopen_until(case, messages, (), 14),
         calendar=CALENDAR,
         now=now,
         force=force,

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agent.config import Account, RuleSettings
+from agent.config import Account, ContactSettings, RuleSettings
+from agent.core.businesstime import BusinessCalendar
+from agent.core.contact import ActionKind, Attempt, check
 from agent.core.models import (
     Case,
     CaseStatus,
@@ -28,7 +30,7 @@ from agent.core.models import (
     Severity,
 )
 from agent.core.rules import FlagDecision, due_now, evaluate, thresholds_for
-from agent.core.turn import Since, Turn, whose_turn
+from agent.core.turn import Since, Turn, reopen_until, whose_turn
 
 LA = ZoneInfo("America/Los_Angeles")
 ACCOUNT = Account(name="acme", base_url="https://sellercentral.example")
@@ -595,6 +597,33 @@ def test_reopen_window_done_means_settled() -> None:
     reopen = only(flags_of(c, messages, now=la(14)), FlagKind.REOPEN_WINDOW)
     settled = {reopen.flag_id: Decision(FlagState.DONE)}
     assert due_now(flags_of(c, messages, now=la(20), decisions=settled), la(20)) == []
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["amazon-message-stored", "listing-only"])
+def test_the_to_do_and_the_contact_rules_count_one_reopen_window(stored: bool) -> None:
+    """With Amazon's answer stored, or known only from the listing's date of it, the to-do's
+    reminder and a reply's refusal name the same last day to reopen."""
+    answered = la(2)
+    c = case(CaseStatus.ANSWERED, created=la(1)).model_copy(
+        update={"last_amazon_reply_at": answered}
+    )
+    messages = [msg(SELLER, la(1)), *([msg(AMAZON, answered)] if stored else [])]
+    reopen = only(flags_of(c, messages, now=la(10)), FlagKind.REOPEN_WINDOW)
+    assert "reopen it before 16 Nov" in reopen.reason
+    verdict = check(
+        Attempt(ActionKind.REPLY, "acme", CASE_ID, "Still not settled."),
+        basis=None,
+        status=c.status,
+        messages=messages,
+        cc=(),
+        outbox=(),
+        settings=ContactSettings(),
+        reopen_until=reopen_until(c, messages, (), RULES.reopen_window_days),
+        calendar=BusinessCalendar.of(ACCOUNT),
+        now=la(10),
+    )
+    assert verdict.refusal is not None
+    assert verdict.refusal.sentence.endswith("before 16 Nov.")
 
 
 # -- everything else -------------------------------------------------------------------------
