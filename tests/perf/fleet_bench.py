@@ -58,8 +58,8 @@ S_MEM = "Peak memory of the process tree (mock and Redis not in it)"
 S_REQ = "Requests the mock served"
 S_RATIO = "(b) against (a), paired within each run"
 NOT_MEASURED = {
-    "cpu": "no one parent reaps the fleet's processes (Chromium's renderers come and go), so "
-    "there is no CPU figure like (a)'s and (b)'s",
+    "cpu": "no /proc on this system",
+    "cores": "no /proc on this system",
     "pss_mb": "no /proc on this system",
     "rss_mb": "no /proc on this system",
     "processes": "no /proc on this system",
@@ -170,7 +170,7 @@ class FleetBench:
         mock_cpu = cpu_seconds(self.mock.pid)
         run = self.cmd.run(self.sync_args(at_once), sample_memory=available()).check()
         self.check_syncs(run.stdout)
-        return self._outcome(run.wall_s, run.cpu_s, run.memory, mock_cpu)
+        return self._outcome(run.wall_s, run.memory, mock_cpu)
 
     def run_celery(self) -> Outcome:
         self.prepare()
@@ -208,7 +208,7 @@ class FleetBench:
         failed = [r for n in names for r in ledger.rounds(n) if r["result"] != "complete"]
         if failed:
             raise SystemExit(f"a round did not complete: {failed[:3]}")
-        return self._outcome(wall, None, memory, mock_cpu)
+        return self._outcome(wall, memory, mock_cpu)
 
     @staticmethod
     def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -222,13 +222,12 @@ class FleetBench:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
 
-    def _outcome(
-        self, wall: float, cpu: float | None, memory: TreeMemory | None, mock_cpu: float | None
-    ) -> Outcome:
+    def _outcome(self, wall: float, memory: TreeMemory | None, mock_cpu: float | None) -> Outcome:
         traffic = self.mock.traffic(log=False)
         values = {"wall": wall, "requests": float(traffic["total"])}
-        if cpu is not None:
-            values["cpu"] = cpu
+        if memory is not None and memory.samples:
+            values["cpu"] = memory.cpu_seconds
+            values["cores"] = memory.cpu_seconds / wall
         after = cpu_seconds(self.mock.pid)
         if mock_cpu is not None and after is not None:
             values["mock_cpu"] = after - mock_cpu
@@ -257,7 +256,8 @@ class FleetBench:
         rep = self.report
         rows = (
             (S_WALL, "wall", "{label}", "s"),
-            (S_WALL, "cpu", "  ({key}) CPU of its processes and what they reaped", "s"),
+            (S_WALL, "cpu", "  ({key}) CPU of every process in its tree", "s"),
+            (S_WALL, "cores", "  ({key}) cores kept busy: that CPU / wall", "cores"),
             (S_WALL, "mock_cpu", "  ({key}) CPU the mock spent serving it", "s"),
             (S_MEM, "pss_mb", "{label}: PSS", "MB"),
             (S_MEM, "rss_mb", "  ({key}) RSS summed (shared pages counted in each)", "MB"),
@@ -297,8 +297,9 @@ class FleetBench:
             "(a) and (b) are `sync --all` (sync, then the calendar); (c)'s rounds are the "
             "watch's (sync, rules, notices, the journal), and its wall time includes starting "
             "the workers, each with its Chromium, and the scheduler.",
-            "Memory is sampled in the timed runs (every 100 ms, by this harness's own thread).",
-            "cpu: user+system of the command and the children it reaped (none for (c)).",
+            "Memory and CPU are sampled in the timed runs (every 100 ms, by this harness's own "
+            "thread): CPU is each process's user+system as last seen, Chromium's renderers "
+            "included (a process ending between samples loses up to 100 ms of it).",
         ]
 
 

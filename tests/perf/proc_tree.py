@@ -12,9 +12,10 @@ For each sample the tree's resident memory is summed twice:
   is what the tree really costs, and the figure to compare.
 
 Each executable is noted with the time it was first seen (to the sampling interval), which
-tells from outside when the browser driver and Chromium started. The main process alone is
-reported as ``VmHWM``, the kernel's own high-water mark of its resident memory, read at each
-sample (growth in the last interval before exit can be missed).
+tells from outside when the browser driver and Chromium started, and each process's CPU
+(user + system) as last seen, which counts Chromium's renderers that no parent reaps. The
+main process alone is reported as ``VmHWM``, the kernel's own high-water mark of its resident
+memory, read at each sample (growth in the last interval before exit can be missed).
 Sampling costs CPU on a small machine, so the benchmarks sample in runs of their own, never in
 the runs they time.
 """
@@ -131,10 +132,17 @@ class TreeMemory:
     processes: int = 0
     samples: int = 0
     first_seen: dict[str, float] = field(default_factory=dict)  # executable -> epoch seconds
+    cpu_by_pid: dict[int, float] = field(default_factory=dict)  # the last user+system seen
 
     @property
     def executables(self) -> set[str]:
         return set(self.first_seen)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU of every process seen in the tree, each as last sampled: a process that ends
+        between two samples loses what it used since the last one."""
+        return sum(self.cpu_by_pid.values())
 
 
 class TreeSampler(threading.Thread):
@@ -177,6 +185,9 @@ class TreeSampler(threading.Thread):
         for p in pids:
             with contextlib.suppress(OSError):
                 m.first_seen.setdefault(os.readlink(f"/proc/{p}/exe"), now)
+            used = cpu_seconds(p)
+            if used is not None:
+                m.cpu_by_pid[p] = max(used, m.cpu_by_pid.get(p, 0.0))
 
     def stop(self) -> TreeMemory:
         self._done.set()

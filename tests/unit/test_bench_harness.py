@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from tests.perf.bench_home import MARKETPLACE, MERCHANT, SELECTOR_MAP
 from tests.perf.figures import Report, compare, load_report
 from tests.perf.http_floor import ApiSpec, Floor, normalized
 from tests.perf.mock_process import MockProcess
+from tests.perf.proc_tree import TreeSampler
 from tests.perf.sync_bench import import_times, is_read, same_requests
 
 # Bodies over 170 characters are cut (about one message in four here), so some contacts need a
@@ -181,3 +184,20 @@ def test_figures_round_trip_and_compare(tmp_path: Path) -> None:
     assert "2.00 [1.00–3.00]" in side_by_side and "0.50" in side_by_side
     with pytest.raises(ValueError, match="already in section"):
         loaded.figure("Other", "full", "again")
+
+
+def test_the_tree_sampler_counts_the_cpu_of_a_grandchild_nobody_reaps() -> None:
+    """Chromium's renderers are not reaped by the command, so its own rusage misses them;
+    the sampler reads each process's CPU from /proc while it runs."""
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6: pass"
+    script = (
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {burn!r}], start_new_session=True)\n"
+        "time.sleep(2)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    sampler = TreeSampler(proc.pid, 0.05)
+    sampler.start()
+    proc.wait(timeout=30)
+    memory = sampler.stop()
+    assert 0.5 <= memory.cpu_seconds < 2.0
