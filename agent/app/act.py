@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from agent.app.accounts import each_store, open_store
 from agent.app.flags import case_links
@@ -410,12 +410,18 @@ class _Acting:
         self.maps: dict[str, tuple[Marketplace | None, SelectorMap]] = {
             (mp.id if mp else ""): (mp, smap) for mp, smap in maps_in_use(home, account)
         }
+        self._pages: dict[str, tuple[CasePage, Any]] = {}
 
     def page(self, marketplace: str) -> tuple[CasePage, Any]:
-        mp, smap = self.maps.get(marketplace) or next(iter(self.maps.values()))
-        return CasePage(self.ctx, smap, self.account, mp), make_reader(
-            self.ctx, smap, self.account, mp
-        )
+        """The case page and the reader of ``marketplace`` (made once per marketplace)."""
+        known = marketplace if marketplace in self.maps else next(iter(self.maps))
+        if known not in self._pages:
+            mp, smap = self.maps[known]
+            self._pages[known] = (
+                CasePage(self.ctx, smap, self.account, mp),
+                make_reader(self.ctx, smap, self.account, mp),
+            )
+        return self._pages[known]
 
     def read(self, marketplace: str, case_id: str) -> tuple[CasePage, CaseDetail]:
         """Open the case's page and read the case as the site shows it now."""
@@ -547,7 +553,7 @@ class _Acting:
             force=force,
         )
         if verdict.refusal is not None:
-            self._refuse(entry, verdict.refusal)
+            _record_refusal(self.store, entry, verdict.refusal)
         entry = entry.model_copy(update={"forced": verdict.forced})
         unavailable = page.available(plan.kind)
         if unavailable is not None:
@@ -570,18 +576,21 @@ class _Acting:
         self.store.commit()
         return settled
 
-    def _refuse(self, entry: OutboxEntry, refusal: Refusal) -> None:
-        refused = entry.model_copy(
-            update={
-                "state": OutboxState.REFUSED,
-                "rule": refusal.rule,
-                "detail": refusal.sentence,
-                "settled_at": entry.created_at,
-            }
-        )
-        self.store.put_outbox(refused)
-        self.store.commit()
-        raise ContactRefused(refusal.rule.value, refusal.sentence)
+
+def _record_refusal(store: Store, entry: OutboxEntry, refusal: Refusal) -> NoReturn:
+    """Keep ``entry`` in the outbox as refused by one of our rules (nothing was sent), and
+    say why."""
+    refused = entry.model_copy(
+        update={
+            "state": OutboxState.REFUSED,
+            "rule": refusal.rule,
+            "detail": refusal.sentence,
+            "settled_at": entry.created_at,
+        }
+    )
+    store.put_outbox(refused)
+    store.commit()
+    raise ContactRefused(refusal.rule.value, refusal.sentence)
 
 
 @contextmanager
@@ -645,24 +654,13 @@ def _refuse_early(
     browser: a fresh read could only add "changed" to it. Not while an entry is pending
     (it is settled first, and may change the verdict)."""
     with open_store(home, plan.account.name) as store:
-        outbox = store.outbox()
-        if any(e.state is OutboxState.PENDING for e in outbox):
+        if any(e.state is OutboxState.PENDING for e in store.outbox()):
             return
         verdict = precheck(home, settings, plan, now, force, store=store)
         if verdict.refusal is None:
             return
-        entry = plan.entry(
-            now,
-            origin,
-            OutboxState.REFUSED,
-            cc=plan.cc if plan.kind is ActionKind.CC else None,
-            rule=verdict.refusal.rule,
-            detail=verdict.refusal.sentence,
-            settled_at=now,
-        )
-        store.put_outbox(entry)
-        store.commit()
-    raise ContactRefused(verdict.refusal.rule.value, verdict.refusal.sentence)
+        cc = plan.cc if plan.kind is ActionKind.CC else None
+        _record_refusal(store, plan.entry(now, origin, OutboxState.PENDING, cc), verdict.refusal)
 
 
 def _raise_unless_sent(entry: OutboxEntry) -> None:

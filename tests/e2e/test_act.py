@@ -9,6 +9,7 @@ Chromium, the mock's clock as its clock); test_act_cli.py runs the commands them
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ from act_agent import (
 
 from agent.core.contact import ActionKind, OutboxState, Rule
 from agent.core.models import CaseStatus
-from agent.errors import ConfigError, ContactRefused, OverLimit
+from agent.errors import ConfigError, ContactRefused, OverLimit, SendFailed
 from agent.site.session import BrowserSession
 
 pytestmark = [pytest.mark.browser]
@@ -42,6 +43,7 @@ MAPS = [
     "grid-en-GB",
 ]
 ADDRESS = "returns-team@demo-outdoor.example"
+CSRF = "anti-csrftoken-a2z"
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +184,80 @@ def test_a_draft_that_needs_the_sellers_answer_is_not_sent(
     assert f"case {cid} waits for your answer" in str(exc.value)
     assert "--file" in str(exc.value)
     assert received(e2e_site, cid) == [] and me.outbox() == []
+
+
+@pytest.mark.parametrize("smap", ["classic-en-GB", "modern-en-US"])
+def test_a_reopen_the_site_refuses_is_recorded_as_refused_with_its_words(
+    smap: str,
+    e2e_site: Any,
+    agent_session: Any,
+    tmp_path: Any,
+    state: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Our rules let the reopen go; the site refuses it (its anti-CSRF token is stale by the
+    time it arrives: the form field in the classic UI, the header in the modern one). The
+    outbox keeps what the site said, and nothing was done."""
+    on_map(e2e_site, smap)
+    me = agent(e2e_site, agent_session, tmp_path, state=state, maps={US: smap})
+    me.sync()
+    cid = reopenable(e2e_site.admin.ground_truth(), OUTDOOR, US)["case_id"]
+    opened = agent_session.context
+
+    def stale_token(route: Any) -> None:
+        req = route.request
+        if req.method != "POST":
+            route.continue_()
+            return
+        headers = dict(req.headers)
+        if CSRF in headers:
+            headers[CSRF] = "stale"
+        body = re.sub(rf"{CSRF}=[^&]*", f"{CSRF}=stale", req.post_data or "")  # urlencoded
+        body = re.sub(rf'(name="{CSRF}"\r\n\r\n)[^\r]*', r"\1stale", body)  # multipart
+        route.continue_(headers=headers, post_data=body or None)
+
+    def context(*args: Any, **kwargs: Any) -> Any:
+        ctx = opened(*args, **kwargs)
+        ctx.context.route("**/*", stale_token)
+        return ctx
+
+    monkeypatch.setattr(agent_session, "context", context)
+    with pytest.raises(SendFailed) as exc:
+        me.send(me.reopen(cid))
+    assert str(exc.value).startswith(f"case {cid} refused the reopen: the site said: ")
+    assert str(exc.value).endswith("; nothing was sent")
+    [entry] = me.outbox()
+    assert (entry.kind, entry.state, entry.rule) == (ActionKind.REOPEN, OutboxState.REFUSED, None)
+    assert entry.detail is not None and entry.detail.startswith("the site said: ")
+    [tried] = received(e2e_site, cid)
+    assert (tried["kind"], tried["accepted"], tried["csrf"], tried["refusal"]) == (
+        "reopen",
+        False,
+        "wrong",
+        "err_csrf",
+    )
+    truth = next(c for c in e2e_site.admin.ground_truth()["cases"] if c["case_id"] == cid)
+    assert truth["status"] == "ANSWERED"
+
+
+def test_a_forced_reply_records_the_rule_it_passed(
+    e2e_site: Any, agent_session: Any, tmp_path: Any, state: Any
+) -> None:
+    """A second message on Amazon's turn inside the quiet days goes only with --force, and its
+    outbox entry says which rule was set aside."""
+    on_map(e2e_site, "modern-en-US")
+    me = agent(e2e_site, agent_session, tmp_path, state=state, maps={US: "modern-en-US"})
+    me.sync()
+    cid = amazons_turn(e2e_site.admin.ground_truth(), OUTDOOR, US)["case_id"]
+    first = me.send(me.reply(cid, text="Is there any news on this case?"))
+    assert [(e.state, e.forced) for e in first.entries] == [(OutboxState.SENT, ())]
+    me.sync()
+    again = me.reply(cid, text="Sorry to insist: this blocks our shipments.")
+    with pytest.raises(ContactRefused) as exc:
+        me.send(again)
+    assert exc.value.rule == Rule.QUIET.value
+    forced = me.send(again, force=True)
+    assert [(e.state, e.forced) for e in forced.entries] == [(OutboxState.SENT, (Rule.QUIET,))]
+    stored = {e.entry_id: e for e in me.outbox()}
+    assert stored[forced.entries[0].entry_id].forced == (Rule.QUIET,)
+    assert [a["kind"] for a in received(e2e_site, cid) if a["accepted"]] == ["reply", "reply"]
