@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.perf.bench_home import ACCOUNT, MARKETPLACE, MERCHANT, SELECTOR_MAP, BenchHome
-from tests.perf.browser_floor import BrowserFloor
+from tests.perf.browser_floor import BrowserFloor, BrowserFloorRun
 from tests.perf.cli_runs import Commander, CommandRun
 from tests.perf.figures import Report, add_output_options, run_bench
 from tests.perf.http_floor import (
@@ -205,6 +205,24 @@ def import_times(stderr: str) -> dict[str, float]:
     return out
 
 
+def _floor_values(
+    run: FloorRun | BrowserFloorRun, traffic: dict[str, Any], mock_cpu: float | None
+) -> dict[str, float]:
+    """A floor run's figures, as a sync's are named."""
+    values = {
+        "wall": run.seconds,
+        "cpu": run.cpu_seconds,
+        "phase_signin": run.landing_seconds,
+        "phase_list": run.list_seconds,
+        "phase_details": run.details_seconds,
+        "req_total": float(traffic["total"]),
+        "req_client": float(run.total_requests),
+    }
+    if mock_cpu is not None:
+        values["mock_cpu"] = mock_cpu
+    return values
+
+
 def _less(after: float | None, before: float | None) -> float | None:
     return None if after is None or before is None else after - before
 
@@ -330,18 +348,7 @@ class SyncBench:
         run: FloorRun = floor.full() if kind == "full" else floor.incremental(self.rows)
         mock_cpu = _less(cpu_seconds(self.mock.pid), mock_cpu)
         traffic = self.mock.traffic()
-        values = {
-            "wall": run.seconds,
-            "cpu": run.cpu_seconds,
-            "phase_signin": run.landing_seconds,
-            "phase_list": run.list_seconds,
-            "phase_details": run.details_seconds,
-            "req_total": float(traffic["total"]),
-            "req_client": float(run.total_requests),
-            "details_read": float(len(run.read)),
-        }
-        if mock_cpu is not None:
-            values["mock_cpu"] = mock_cpu
+        values = _floor_values(run, traffic, mock_cpu) | {"details_read": float(len(run.read))}
         info = {"pid": run.pid, "threads": len(run.threads), "server_pid": traffic["pid"]}
         return Outcome(values, api_requests(traffic["log"]), info)
 
@@ -354,18 +361,7 @@ class SyncBench:
         if run.listed != len(self.rows):
             raise SystemExit(f"the browser floor listed {run.listed} cases, not {len(self.rows)}")
         traffic = self.mock.traffic()
-        values = {
-            "wall": run.seconds,
-            "cpu": run.cpu_seconds,
-            "launch": run.launch_seconds,
-            "phase_signin": run.landing_seconds,
-            "phase_list": run.list_seconds,
-            "phase_details": run.details_seconds,
-            "req_total": float(traffic["total"]),
-            "req_client": float(run.total_requests),
-        }
-        if mock_cpu is not None:
-            values["mock_cpu"] = mock_cpu
+        values = _floor_values(run, traffic, mock_cpu) | {"launch": run.launch_seconds}
         reads = api_requests([e for e in traffic["log"] if is_read(e, self.spec)])
         return Outcome(values, reads, {"server_pid": traffic["pid"]})
 
