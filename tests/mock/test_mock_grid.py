@@ -334,12 +334,14 @@ def test_list_paging_all_history_and_search(seller_page: Page, grid_us: AdminCli
     # search: subject keywords only (never bodies), or a case ID even outside the default
     search = page.get_by_role("searchbox")
     search.fill("tarpaulin")
-    search.press("Enter")
+    with page.expect_navigation():  # the search form is a GET: read the page it loads
+        search.press("Enter")
     assert grid_rows(page) == []
     expect(page.get_by_role("status")).to_have_text("Showing 0–0 of 0 cases")
     expect(page.get_by_text("There are no cases to display.")).to_be_visible()
     search.fill("PALLET")
-    search.press("Enter")
+    with page.expect_navigation():
+        search.press("Enter")
     assert sorted(r["Subject"] for r in grid_rows(page)) == sorted(
         c["subject"] for c in mine if "pallet" in c["subject"].lower()
     )
@@ -347,7 +349,8 @@ def test_list_paging_all_history_and_search(seller_page: Page, grid_us: AdminCli
     page.goto(select_path(GRID_LOBBY, OUTDOOR, US))
     assert old["case_id"] not in [r["Case ID"] for r in grid_rows(page)]
     search.fill(old["case_id"])
-    search.press("Enter")
+    with page.expect_navigation():
+        search.press("Enter")
     assert [r["Case ID"] for r in grid_rows(page)] == [old["case_id"]]
 
 
