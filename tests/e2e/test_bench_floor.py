@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Browser
 
 from tests.perf.bench_home import ACCOUNT, MARKETPLACE, MERCHANT, SELECTOR_MAP, BenchHome
 from tests.perf.browser_floor import BrowserFloor
@@ -21,7 +22,7 @@ from tests.perf.sync_bench import REPO, is_read
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_the_floor_reads_what_a_full_sync_reads(tmp_path: Path) -> None:
+def test_the_floor_reads_what_a_full_sync_reads(tmp_path: Path, browser: Browser) -> None:
     spec = ApiSpec.from_map(SELECTOR_MAP, MERCHANT, MARKETPLACE)
     # 101 messages: every thread takes two ViewCase pages; bodies over 170 characters are cut
     with MockProcess("large", {"cases": 5, "messages": 101}, {"truncate_chars": 170}) as mock:
@@ -38,7 +39,8 @@ def test_the_floor_reads_what_a_full_sync_reads(tmp_path: Path) -> None:
         Floor(mock.url, cookie, spec, concurrency=4).full()
         floor_log = mock.traffic()["log"]
         mock.clear_traffic()
-        run = BrowserFloor(mock.url, bench.state, spec, 4, {mock.pid}).full(pages=1)
+        # the test's own Chromium (a second Playwright cannot start in this thread)
+        run = BrowserFloor(mock.url, bench.state, spec, 4, {mock.pid}).full(1, browser)
         browser_log = mock.traffic()["log"]
     floor = Counter(normalized(e) for e in floor_log if e["kind"] == "api")
     assert floor == sync

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 from agent.site.browser import launch_options
 from tests.perf.http_floor import ApiSpec, FloorError
@@ -152,8 +152,20 @@ class BrowserFloor:
         pids = tree_pids(os.getpid()) - self.exclude - {os.getpid()}
         return sum(cpu_seconds(p) or 0.0 for p in pids)
 
-    def full(self, pages: int) -> BrowserFloorRun:
-        """Landing page, ``pages`` list pages (what the raw floor found), every case whole."""
+    def full(self, pages: int, browser: Browser | None = None) -> BrowserFloorRun:
+        """Landing page, ``pages`` list pages (what the raw floor found), every case whole;
+        in ``browser`` if one is lent (a test's), else in a Chromium of its own."""
+        started = time.perf_counter()
+        if browser is not None:
+            return self._run(browser, pages, started)
+        with sync_playwright() as pw:
+            own = pw.chromium.launch(**launch_options(pw=pw))
+            try:
+                return self._run(own, pages, started)
+            finally:
+                own.close()
+
+    def _run(self, browser: Browser, pages: int, started: float) -> BrowserFloorRun:
         run = BrowserFloorRun()
         spec = self.spec
         job = {
@@ -166,25 +178,20 @@ class BrowserFloor:
             "contact": spec.contact_path("{id}", "").replace("%7Bid%7D", "{id}"),
             "concurrency": self.concurrency,
         }
-        t = time.perf_counter()
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(**launch_options(pw=pw))
-            try:
-                context = browser.new_context(
-                    storage_state=str(self.state_file), service_workers="block"
-                )
-                page = context.new_page()
-                run.launch_seconds = time.perf_counter() - t
-                cpu, started = self._cpu(), time.perf_counter()
-                response = page.goto(self.url + spec.landing, wait_until="domcontentloaded")
-                if response is None or response.status != 200 or "/ap/" in page.url:
-                    raise FloorError(f"the landing page did not load signed in ({page.url})")
-                run.landing_seconds = time.perf_counter() - started
-                answer: dict[str, Any] = page.evaluate(_RUN, job)
-                run.seconds = time.perf_counter() - started
-                run.cpu_seconds = self._cpu() - cpu
-            finally:
-                browser.close()
+        context = browser.new_context(storage_state=str(self.state_file), service_workers="block")
+        try:
+            page = context.new_page()
+            run.launch_seconds = time.perf_counter() - started
+            cpu, t = self._cpu(), time.perf_counter()
+            response = page.goto(self.url + spec.landing, wait_until="domcontentloaded")
+            if response is None or response.status != 200 or "/ap/" in page.url:
+                raise FloorError(f"the landing page did not load signed in ({page.url})")
+            run.landing_seconds = time.perf_counter() - t
+            answer: dict[str, Any] = page.evaluate(_RUN, job)
+            run.seconds = time.perf_counter() - t
+            run.cpu_seconds = self._cpu() - cpu
+        finally:
+            context.close()
         if not answer.get("ok"):
             raise FloorError(f"the browser floor failed: {answer.get('error')}")
         run.list_seconds = answer["listMs"] / 1000
