@@ -28,7 +28,8 @@ EN_GB_DATE = re.compile(r"^\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} (GMT|BST)$")
 
 
 def submit(page: Page, button: str) -> None:
-    """Click a form's button and wait for the page it leads to (a click does not wait)."""
+    """Click a form's button or a link and wait for the page it leads to (a click does not
+    wait: reading at once may read the page being left, or one not built yet)."""
     with page.expect_navigation():
         page.click(button)
 
@@ -114,7 +115,7 @@ def test_each_filter(seller_page: Page, admin: AdminClient) -> None:
     }
     assert set(ids(page)) == expected and len(expected) >= 5
     # Cases Needing Attention
-    page.click("#view-attention")
+    submit(page, "#view-attention")
     assert set(ids(page)) == {c["case_id"] for c in mine if c["status"] == "NEEDS_YOUR_ATTENTION"}
     assert {r["Status"] for r in table(page)} == {"Needs Your Attention"}
 
@@ -148,7 +149,7 @@ def test_sort_arrows_rows_per_page_and_paging(seller_page: Page, admin: AdminCli
     page.select_option("#rows-per-page", "10")
     page.wait_for_url(re.compile(r"rows=10"))
     expect(page.locator("#case-count")).to_have_text("Showing 1-10 of 12 cases")
-    page.click("#sort-caseid-asc")
+    submit(page, "#sort-caseid-asc")
     first_page = ids(page)
     page.click("#next-page")
     expect(page.locator("#case-count")).to_have_text("Showing 11-12 of 12 cases")
@@ -156,7 +157,7 @@ def test_sort_arrows_rows_per_page_and_paging(seller_page: Page, admin: AdminCli
     all_ids = first_page + ids(page)
     assert all_ids == sorted((c["case_id"] for c in mine), key=lambda i: (len(i), i))
     assert len(all_ids[0]) == 10 and len(all_ids[-1]) == 11
-    page.click("#sort-created-asc")
+    submit(page, "#sort-created-asc")
     created = [c["case_id"] for c in sorted(mine, key=lambda c: c["created_at"])]
     assert ids(page) == created[:10]
 
