@@ -531,7 +531,8 @@ class _Acting:
         )
         # what the draft was made from, with what this account sent since (a pending entry
         # of an earlier run, settled a moment ago, is the agent's own doing)
-        basis = with_own_sends(basis or plan.basis, self.store.outbox(case_id))
+        outbox = self.store.outbox()
+        basis = with_own_sends(basis or plan.basis, [e for e in outbox if e.case_id == case_id])
         # the window as the to-do counts it, from the case as just read
         until = reopen_until(
             plan.case.model_copy(update={"status": fresh.status}),
@@ -545,7 +546,7 @@ class _Acting:
             status=fresh.status,
             messages=fresh.messages,
             cc=fresh.cc,
-            outbox=self.store.outbox(),
+            outbox=outbox,
             settings=self.settings.contact,
             reopen_until=until,
             calendar=_calendar(self.account),

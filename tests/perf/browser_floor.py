@@ -73,6 +73,9 @@ onconnect = (e) => {
       const first = await ask("POST", job.search, job.bodies[0]);
       const stated = first.totalNumberOfResults;
       const pages = Math.max(1, Math.ceil(stated / job.pageSize));
+      if (pages > job.bodies.length) {
+        throw new Error(`${pages} list pages, but bodies for ${job.bodies.length}`);
+      }
       const ids = new Set((first.caseSearchResultList || []).map((c) => String(c.caseId)));
       await pool([...Array(pages - 1).keys()].map((p) => p + 1), job.concurrency, async (p) => {
         const page = await ask("POST", job.search, job.bodies[p]);
